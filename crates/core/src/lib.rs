@@ -1,0 +1,24 @@
+//! devfault-core: the vendor-neutral model of an API's error-code system.
+//!
+//! A [`Registry`] holds one API's [`CodeSpace`], its [`Area`]s (nested ranges, with the holes
+//! between them reported, never papered over), its [`Group`]s (the sections a document lists
+//! codes under) and its [`Entry`]s. Every entry carries a [`Class`] (what kind of failure),
+//! a [`Retry`] advice (whether and when to repeat) and a [`Source`] (documented, or observed in
+//! the field). Registries come from a vendor crate's built-in table or from a user's TOML file
+//! ([`Registry::from_toml`]), and [`lint`] reports every inconsistency of such a file.
+#![deny(missing_docs)]
+
+mod area;
+mod class;
+mod entry;
+mod http_status;
+mod registry;
+mod table;
+mod toml_file;
+
+pub use area::{Area, CodeError, CodeErrorReason, CodeFormat, CodeSpace};
+pub use class::{Class, Retry, Source, UnknownName};
+pub use entry::{Entry, EntryDef, Group, TemplateError};
+pub use http_status::HttpStatus;
+pub use registry::{Hole, Located, Location, Problem, ProblemKind, Registry, Spec};
+pub use toml_file::lint;

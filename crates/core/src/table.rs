@@ -1,0 +1,58 @@
+//! The macro a vendor crate writes its code table with.
+
+/// Declares a vendor's documented codes once: each row becomes an associated constant of the
+/// vendor's code type (documented with the row's explanation) and an [`EntryDef`] in the
+/// `const` slice named by the caller. Codes are checked at compile time by the code type's
+/// `const fn from_static`, and HTTP statuses by [`HttpStatus::from_static`].
+///
+/// [`EntryDef`]: crate::EntryDef
+/// [`HttpStatus::from_static`]: crate::HttpStatus::from_static
+#[macro_export]
+macro_rules! code_table {
+    (
+        $code_ty:ident, $table:ident;
+        $(
+            $name:ident = $code:literal in $group:literal {
+                reason: $reason:literal,
+                message: $message:literal,
+                explanation: $explanation:literal,
+                http: $status:literal,
+                class: $class:ident,
+                retry: $retry:ident,
+                advice: $advice:literal,
+                $(template: $template:literal,)?
+                $(outside_areas: $outside:literal,)?
+            }
+        )+
+    ) => {
+        impl $code_ty {
+            $(
+                #[doc = concat!("`", stringify!($code), "` ", $reason, ": ", $explanation)]
+                pub const $name: $code_ty = $code_ty::from_static($code);
+            )+
+        }
+
+        /// The documented rows, in the document's order.
+        pub(crate) const $table: &[$crate::EntryDef] = &[
+            $(
+                $crate::EntryDef {
+                    code: $code,
+                    reason: $reason,
+                    message: $message,
+                    explanation: $explanation,
+                    http_status: $crate::HttpStatus::from_static($status),
+                    group: $group,
+                    class: $crate::Class::$class,
+                    retry: $crate::Retry::$retry,
+                    advice: $advice,
+                    source: $crate::Source::Documented,
+                    evidence: "",
+                    template: $crate::code_table!(@or $($template)? ""),
+                    outside_areas: $crate::code_table!(@or $($outside)? false),
+                },
+            )+
+        ];
+    };
+    (@or $value:literal $default:literal) => { $value };
+    (@or $default:literal) => { $default };
+}

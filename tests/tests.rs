@@ -1,0 +1,5 @@
+//! The integration test binary: the `devfault` command as a user runs it.
+
+mod cli;
+mod lint;
+mod util;
