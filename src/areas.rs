@@ -152,13 +152,13 @@ fn place(registry: &Registry, code: u32, args: &Args, out: &mut impl Write) -> R
         writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
         return Ok(());
     }
-    let mut line = match render::area_path(registry, code) {
-        Some(path) => format!("{written} lies in {path}"),
-        None => format!("{written} lies outside every area"),
+    let line = match (&location.hole, render::area_path(registry, code)) {
+        (Some(hole), _) => {
+            format!("{written} falls in {}", render::hole_sentence(registry.space(), hole))
+        }
+        (None, Some(path)) => format!("{written} lies in {path}"),
+        (None, None) => format!("{written} lies outside every area"),
     };
-    if let Some(hole) = &location.hole {
-        line.push_str(&format!(", in {}", render::hole_sentence(hole)));
-    }
     writeln!(out, "{line}.")?;
     match entry {
         Some(entry) => writeln!(

@@ -139,7 +139,7 @@ fn not_listed(registry: &Registry, code: u32) -> String {
     let head = format!("{} code {written} is not in the registry", registry.name());
     let location = registry.locate(code);
     if let Some(hole) = &location.hole {
-        return format!("{head}: it falls in {}", render::hole_sentence(hole));
+        return format!("{head}: it falls in {}", render::hole_sentence(registry.space(), hole));
     }
     match location.path.last() {
         Some(area) => {

@@ -26,13 +26,14 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<Outcome> {
         match Registry::from_toml(&text) {
             Ok(registry) => writeln!(
                 out,
-                "{}: ok — {} ({}), {} entries, {} areas, {} groups",
+                "{}: ok — {} ({}), {} entries, {} areas, {} group{}",
                 path.display(),
                 registry.name(),
                 registry.api(),
                 registry.entries().len(),
                 registry.areas().len(),
-                registry.groups().len()
+                registry.groups().len(),
+                if registry.groups().len() == 1 { "" } else { "s" }
             )?,
             Err(problems) => {
                 outcome = Outcome::NotFound;

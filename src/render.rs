@@ -2,29 +2,31 @@
 
 use std::io::IsTerminal;
 
-use devfault_core::{Area, CodeFormat, Entry, Hole, Registry, Source};
+use devfault_core::{Area, CodeFormat, CodeSpace, Entry, Hole, Registry, Source};
 use serde_json::{Value, json};
 
 use crate::apis::Lang;
 
-/// `name (start–end)`.
-pub fn area_label(area: &Area) -> String {
-    format!("{} ({}–{})", area.name, area.start, area.end)
+/// `name (start–end)`, the bounds written as the code space writes codes (`0000`).
+pub fn area_label(space: CodeSpace, area: &Area) -> String {
+    format!("{} ({}–{})", area.name, space.format(area.start), space.format(area.end))
 }
 
 /// The innermost area of `code`, outermost last: `Audio service area. (40800–40999), in user
 /// area (32768–65535)`; `None` outside every area.
 pub fn area_path(registry: &Registry, code: u32) -> Option<String> {
     let location = registry.locate(code);
-    let mut path = location.path.iter().rev().map(|a| area_label(a));
+    let mut path = location.path.iter().rev().map(|a| area_label(registry.space(), a));
     let first = path.next()?;
     Some(path.fold(first, |acc, outer| format!("{acc}, in {outer}")))
 }
 
 /// A sentence placing `hole`: `an unallocated hole (41800–41999) of user area (32768–65535),
 /// between Browser service area. (41600–41799) and accessControl service. (42000–42199)`.
-pub fn hole_sentence(hole: &Hole<'_>) -> String {
-    let mut text = format!("an unallocated hole ({}–{})", hole.start, hole.end);
+pub fn hole_sentence(space: CodeSpace, hole: &Hole<'_>) -> String {
+    let area_label = |area| area_label(space, area);
+    let mut text =
+        format!("an unallocated hole ({}–{})", space.format(hole.start), space.format(hole.end));
     if let Some(parent) = hole.parent {
         text.push_str(&format!(" of {}", area_label(parent)));
     }
@@ -119,7 +121,9 @@ pub fn entry_text(registry: &Registry, entry: &Entry, lang: Lang, style: &Style)
     };
     let mut message = format!("{:?}", entry.message);
     if let Some(placeholder) = &entry.template {
-        let example = entry.render("HEAT").unwrap_or_default();
+        // The page's own examples: "Command not supported in HEAT" and "... in STANDBY".
+        let value = if placeholder.contains("MODE") { "STANDBY" } else { "HEAT" };
+        let example = entry.render(value).unwrap_or_default();
         message.push_str(&format!(
             " — the server puts the state or mode in place of {placeholder}, e.g. {example:?}"
         ));
@@ -164,7 +168,7 @@ mod tests {
         let location = registry.locate(41850);
         let hole = location.hole.as_ref().expect("hole");
         assert_eq!(
-            hole_sentence(hole),
+            hole_sentence(registry.space(), hole),
             "an unallocated hole (41800–41999) of user area (32768–65535), between Browser service area. (41600–41799) and accessControl service. (42000–42199)"
         );
     }

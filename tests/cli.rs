@@ -260,7 +260,7 @@ fn areas_place_one_code() {
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
         run.stdout.contains(
-            "41850 lies in user area (32768–65535), in an unallocated hole (41800–41999)"
+            "41850 falls in an unallocated hole (41800–41999) of user area (32768–65535), between Browser service area. (41600–41799) and accessControl service. (42000–42199)."
         ),
         "{}",
         run.stdout

@@ -50,7 +50,7 @@ fn lint(text: &str) -> (i32, String) {
 fn a_consistent_registry_passes() {
     let (code, out) = lint(GOOD);
     assert_eq!(code, 0, "{out}");
-    assert_eq!(out, "FILE: ok — ACME Widget API (acme), 2 entries, 2 areas, 1 groups\n");
+    assert_eq!(out, "FILE: ok — ACME Widget API (acme), 2 entries, 2 areas, 1 group\n");
 }
 
 #[test]
