@@ -24,7 +24,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::LazyLock;
 
-use devfault_core::{Area, CodeError, CodeSpace, Entry, Group, Located, Registry, Spec};
+use devfault_core::{CodeError, CodeSpace, Entry, Registry, Spec};
 
 /// A BRAVIA error code: any value of the 0–65535 space, known to the page or not.
 ///
@@ -115,48 +115,51 @@ const AREAS: &[(&str, u32, u32)] = &[
     ("A reserved area.", 43000, 65535),
 ];
 
-/// The page's sections: id, English title, Japanese title, exactly as the two editions have
+/// The page's sections: id and titles, English and Japanese exactly as the two editions have
 /// them. The last group is devfault's own, for rows observed in the field.
-const GROUPS: &[(&str, &str, &str)] = &[
-    ("http", "HTTP Major Error Codes in REST API.", "REST API の HTTP メジャーエラーコード"),
-    ("system", "System Error Code", "システムエラーコード"),
-    ("common", "Common Error Code", "共通エラーコード"),
-    ("system_service", "system Service Error Code", "system サービスエラーコード"),
-    ("video_screen", "videoScreen Service Error Code", "videoScreen サービスエラーコード"),
-    ("audio", "audio Service Error Code", "audio サービスエラーコード"),
-    ("av_content", "avContent Service Error Code", "avContentサービスエラーコード"),
-    ("app_control", "appControl Service Error Code", "appControl サービスエラーコード"),
-    ("encryption", "encryption Service Error Code", "encryption サービスエラーコード"),
+const GROUPS: &[(&str, &[(&str, &str)])] = &[
+    (
+        "http",
+        &[
+            ("en", "HTTP Major Error Codes in REST API."),
+            ("ja", "REST API の HTTP メジャーエラーコード"),
+        ],
+    ),
+    ("system", &[("en", "System Error Code"), ("ja", "システムエラーコード")]),
+    ("common", &[("en", "Common Error Code"), ("ja", "共通エラーコード")]),
+    (
+        "system_service",
+        &[("en", "system Service Error Code"), ("ja", "system サービスエラーコード")],
+    ),
+    (
+        "video_screen",
+        &[("en", "videoScreen Service Error Code"), ("ja", "videoScreen サービスエラーコード")],
+    ),
+    ("audio", &[("en", "audio Service Error Code"), ("ja", "audio サービスエラーコード")]),
+    (
+        "av_content",
+        &[("en", "avContent Service Error Code"), ("ja", "avContentサービスエラーコード")],
+    ),
+    (
+        "app_control",
+        &[("en", "appControl Service Error Code"), ("ja", "appControl サービスエラーコード")],
+    ),
+    (
+        "encryption",
+        &[("en", "encryption Service Error Code"), ("ja", "encryption サービスエラーコード")],
+    ),
     (
         "observed",
-        "Observed in the field (not in the documentation)",
-        "実機で確認されたコード（ドキュメント未記載）",
+        &[
+            ("en", "Observed in the field (not in the documentation)"),
+            ("ja", "実機で確認されたコード（ドキュメント未記載）"),
+        ],
     ),
 ];
 
 /// The definition of the built-in registry, from the tables above.
 pub fn spec() -> Spec {
-    Spec {
-        api: API.to_owned(),
-        name: NAME.to_owned(),
-        space: SPACE,
-        areas: AREAS
-            .iter()
-            .map(|&(name, start, end)| Located::builtin(Area { name: name.to_owned(), start, end }))
-            .collect(),
-        groups: GROUPS
-            .iter()
-            .map(|&(id, en, ja)| {
-                let titles = [("en".to_owned(), en.to_owned()), ("ja".to_owned(), ja.to_owned())];
-                Located::builtin(Group { id: id.to_owned(), titles: titles.into_iter().collect() })
-            })
-            .collect(),
-        entries: table::DOCUMENTED
-            .iter()
-            .chain(table::OBSERVED)
-            .map(|def| Located::builtin(Entry::from(def)))
-            .collect(),
-    }
+    Spec::builtin(API, NAME, SPACE, AREAS, GROUPS, &[table::DOCUMENTED, table::OBSERVED])
 }
 
 static REGISTRY: LazyLock<Registry> = LazyLock::new(|| match Registry::new(spec()) {

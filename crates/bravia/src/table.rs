@@ -439,76 +439,48 @@ devfault_core::code_table! {
     }
 }
 
-/// Rows real displays send that the page does not list: other messages for documented codes.
-/// Kept apart from [`DOCUMENTED`] so the two can never be confused.
-pub(crate) const OBSERVED: &[devfault_core::EntryDef] = &[
-    observed(
-        7,
-        "Illegal State",
-        "not power-on",
-        "Sent instead of \"Illegal State\" by consumer Android displays in standby, for most methods other than getPowerStatus (actRegister, getRemoteControllerInfo, setPlayContent, getSourceList...).",
-        devfault_core::Class::DeviceState,
-        devfault_core::Retry::AfterStateChange,
-        "The display is in standby: power it on (system.setPowerStatus with status true), then retry.",
-        "home-assistant/core#78874 and many standby reports; pybravia raises BraviaTurnedOff only for this exact message",
-    ),
-    observed(
-        40005,
-        "Display is turned off",
-        "Display Is Turned off",
-        "The spelling (capital I) some real displays send for 40005 while the display is off.",
-        devfault_core::Class::DeviceState,
-        devfault_core::Retry::AfterStateChange,
-        "Turn the display on (system.setPowerStatus with status true, or IRCC PowerOn), then retry.",
-        "antonioparraga/braviarc#20, home-assistant/core#5014",
-    ),
-    observed(
-        5,
-        "Illegal Request",
-        "Illegal JSON",
-        "Sony's firmware names code 5 \"Illegal JSON\"; displays send it for a body that is not valid JSON.",
-        devfault_core::Class::MalformedRequest,
-        devfault_core::Retry::Never,
-        "Send a valid JSON body with method, id, params (an array) and version.",
-        "Sony firmware class com.sony.dtv.b2b.prosettings.WebApiErrorHandler",
-    ),
-    observed(
-        3,
-        "Illegal Argument",
-        "source is invalid",
-        "Sent by avContent methods for a source URI the display does not have.",
-        devfault_core::Class::MalformedRequest,
-        devfault_core::Retry::Never,
-        "Use a source URI from avContent.getSourceList.",
-        "normen/homebridge-bravia#9",
-    ),
-];
+// Rows real displays send that the page does not list: other messages for documented codes.
+devfault_core::observed_table! {
+    OBSERVED;
 
-/// An observed row: HTTP 200 like every JSON-RPC-level code, listed under the "observed" group.
-#[allow(clippy::too_many_arguments)]
-const fn observed(
-    code: u32,
-    reason: &'static str,
-    message: &'static str,
-    explanation: &'static str,
-    class: devfault_core::Class,
-    retry: devfault_core::Retry,
-    advice: &'static str,
-    evidence: &'static str,
-) -> devfault_core::EntryDef {
-    devfault_core::EntryDef {
-        code,
-        reason,
-        message,
-        explanation,
-        http_status: devfault_core::HttpStatus::OK,
-        group: "observed",
-        class,
-        retry,
-        advice,
-        source: devfault_core::Source::Observed,
-        evidence,
-        template: "",
-        outside_areas: false,
+    7 in "observed" {
+        reason: "Illegal State",
+        message: "not power-on",
+        explanation: "Sent instead of \"Illegal State\" by consumer Android displays in standby, for most methods other than getPowerStatus (actRegister, getRemoteControllerInfo, setPlayContent, getSourceList...).",
+        http: 200,
+        class: DeviceState,
+        retry: AfterStateChange,
+        advice: "The display is in standby: power it on (system.setPowerStatus with status true), then retry.",
+        evidence: "home-assistant/core#78874 and many standby reports; pybravia raises BraviaTurnedOff only for this exact message",
+    }
+    40005 in "observed" {
+        reason: "Display is turned off",
+        message: "Display Is Turned off",
+        explanation: "The spelling (capital I) some real displays send for 40005 while the display is off.",
+        http: 200,
+        class: DeviceState,
+        retry: AfterStateChange,
+        advice: "Turn the display on (system.setPowerStatus with status true, or IRCC PowerOn), then retry.",
+        evidence: "antonioparraga/braviarc#20, home-assistant/core#5014",
+    }
+    5 in "observed" {
+        reason: "Illegal Request",
+        message: "Illegal JSON",
+        explanation: "Sony's firmware names code 5 \"Illegal JSON\"; displays send it for a body that is not valid JSON.",
+        http: 200,
+        class: MalformedRequest,
+        retry: Never,
+        advice: "Send a valid JSON body with method, id, params (an array) and version.",
+        evidence: "Sony firmware class com.sony.dtv.b2b.prosettings.WebApiErrorHandler",
+    }
+    3 in "observed" {
+        reason: "Illegal Argument",
+        message: "source is invalid",
+        explanation: "Sent by avContent methods for a source URI the display does not have.",
+        http: 200,
+        class: MalformedRequest,
+        retry: Never,
+        advice: "Use a source URI from avContent.getSourceList.",
+        evidence: "normen/homebridge-bravia#9",
     }
 }

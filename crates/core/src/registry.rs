@@ -39,6 +39,45 @@ pub struct Spec {
     pub entries: Vec<Located<Entry>>,
 }
 
+impl Spec {
+    /// The definition of a built-in registry from a vendor crate's `const` tables: areas as
+    /// `(name, start, end)`, groups as `(id, [(language, title)...])`, and the row slices
+    /// (documented, then observed).
+    pub fn builtin(
+        api: &str,
+        name: &str,
+        space: CodeSpace,
+        areas: &[(&str, u32, u32)],
+        groups: &[(&str, &[(&str, &str)])],
+        rows: &[&[crate::EntryDef]],
+    ) -> Spec {
+        Spec {
+            api: api.to_owned(),
+            name: name.to_owned(),
+            space,
+            areas: areas
+                .iter()
+                .map(|&(name, start, end)| {
+                    Located::builtin(Area { name: name.to_owned(), start, end })
+                })
+                .collect(),
+            groups: groups
+                .iter()
+                .map(|&(id, titles)| {
+                    let titles =
+                        titles.iter().map(|&(lang, title)| (lang.to_owned(), title.to_owned()));
+                    Located::builtin(Group { id: id.to_owned(), titles: titles.collect() })
+                })
+                .collect(),
+            entries: rows
+                .iter()
+                .flat_map(|slice| slice.iter())
+                .map(|def| Located::builtin(Entry::from(def)))
+                .collect(),
+        }
+    }
+}
+
 /// One thing wrong with a registry definition.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Problem {

@@ -56,3 +56,47 @@ macro_rules! code_table {
     (@or $value:literal $default:literal) => { $value };
     (@or $default:literal) => { $default };
 }
+
+/// Declares the rows observed in the field (other messages for documented codes, or codes the
+/// document leaves out) with the same row syntax as [`code_table!`], plus `evidence:` saying
+/// where each was seen. They are kept in their own slice and group so they are never confused
+/// with the documented rows.
+#[macro_export]
+macro_rules! observed_table {
+    (
+        $table:ident;
+        $(
+            $code:literal in $group:literal {
+                reason: $reason:literal,
+                message: $message:literal,
+                explanation: $explanation:literal,
+                http: $status:literal,
+                class: $class:ident,
+                retry: $retry:ident,
+                advice: $advice:literal,
+                evidence: $evidence:literal,
+            }
+        )+
+    ) => {
+        /// The rows observed in the field, not in the document.
+        pub(crate) const $table: &[$crate::EntryDef] = &[
+            $(
+                $crate::EntryDef {
+                    code: $code,
+                    reason: $reason,
+                    message: $message,
+                    explanation: $explanation,
+                    http_status: $crate::HttpStatus::from_static($status),
+                    group: $group,
+                    class: $crate::Class::$class,
+                    retry: $crate::Retry::$retry,
+                    advice: $advice,
+                    source: $crate::Source::Observed,
+                    evidence: $evidence,
+                    template: "",
+                    outside_areas: false,
+                },
+            )+
+        ];
+    };
+}

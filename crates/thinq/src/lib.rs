@@ -32,7 +32,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::LazyLock;
 
-use devfault_core::{Area, CodeError, CodeSpace, Entry, Group, Located, Registry, Spec};
+use devfault_core::{CodeError, CodeSpace, Entry, Registry, Spec};
 
 /// A ThinQ error code: any value of the `0000`–`9999` space, known to the page or not.
 ///
@@ -127,43 +127,23 @@ const AREAS: &[(&str, u32, u32)] = &[
     ("Server Error", 2000, 2999),
 ];
 
-/// The page's one code table, and devfault's own group for rows observed in the field: id,
-/// English title, Japanese title. The page has no Japanese edition, so its group has only
-/// the English title (and [`Group::title`] falls back to it).
-const GROUPS: &[(&str, &str, Option<&str>)] = &[
-    ("error_codes", "Error Code of ThinQ Connect APIs", None),
+/// The page's one code table, and devfault's own group for rows observed in the field. The
+/// page has no Japanese edition, so its group has only the English title (and
+/// [`Group::title`](devfault_core::Group::title) falls back to it).
+const GROUPS: &[(&str, &[(&str, &str)])] = &[
+    ("error_codes", &[("en", "Error Code of ThinQ Connect APIs")]),
     (
         "observed",
-        "Observed in the field (not in the documentation)",
-        Some("実機で確認されたコード（ドキュメント未記載）"),
+        &[
+            ("en", "Observed in the field (not in the documentation)"),
+            ("ja", "実機で確認されたコード（ドキュメント未記載）"),
+        ],
     ),
 ];
 
 /// The definition of the built-in registry, from the tables above.
 pub fn spec() -> Spec {
-    Spec {
-        api: API.to_owned(),
-        name: NAME.to_owned(),
-        space: SPACE,
-        areas: AREAS
-            .iter()
-            .map(|&(name, start, end)| Located::builtin(Area { name: name.to_owned(), start, end }))
-            .collect(),
-        groups: GROUPS
-            .iter()
-            .map(|&(id, en, ja)| {
-                let titles = std::iter::once(("en", en))
-                    .chain(ja.map(|ja| ("ja", ja)))
-                    .map(|(lang, title)| (lang.to_owned(), title.to_owned()));
-                Located::builtin(Group { id: id.to_owned(), titles: titles.collect() })
-            })
-            .collect(),
-        entries: table::DOCUMENTED
-            .iter()
-            .chain(table::OBSERVED)
-            .map(|def| Located::builtin(Entry::from(def)))
-            .collect(),
-    }
+    Spec::builtin(API, NAME, SPACE, AREAS, GROUPS, &[table::DOCUMENTED, table::OBSERVED])
 }
 
 static REGISTRY: LazyLock<Registry> = LazyLock::new(|| match Registry::new(spec()) {

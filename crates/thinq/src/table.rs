@@ -586,47 +586,18 @@ devfault_core::code_table! {
     }
 }
 
-/// Rows the live cloud sends that the page does not list. Kept apart from [`DOCUMENTED`] so
-/// the two can never be confused.
-pub(crate) const OBSERVED: &[devfault_core::EntryDef] = &[observed(
-    1314,
-    "Exceeded User API calls",
-    "Exceeded User API calls",
-    "The live cloud's per-user rate limit: too many calls by one user within an hour (LG gives no figure). Neither the Common Response page nor LG's SDK lists it; the SDK reports it as UNKNOWN_ERROR.",
-    401,
-    devfault_core::Class::RateLimit,
-    devfault_core::Retry::AfterQuotaReset,
-    "Stop calling for a while (LG limits calls per user per hour, no figure given), then poll less often and rely on MQTT events.",
-    "live cloud bodies quoted in third-party projects; pythinqconnect#14; LG's HACS integration has EXCEEDED_USER_API_CALLS = \"1314\"",
-)];
+// Rows the live cloud sends that the page does not list.
+devfault_core::observed_table! {
+    OBSERVED;
 
-/// An observed row, listed under the "observed" group. ThinQ statuses vary from code to code,
-/// so the HTTP status is given for each row.
-#[allow(clippy::too_many_arguments)]
-const fn observed(
-    code: u32,
-    reason: &'static str,
-    message: &'static str,
-    explanation: &'static str,
-    http: u16,
-    class: devfault_core::Class,
-    retry: devfault_core::Retry,
-    advice: &'static str,
-    evidence: &'static str,
-) -> devfault_core::EntryDef {
-    devfault_core::EntryDef {
-        code,
-        reason,
-        message,
-        explanation,
-        http_status: devfault_core::HttpStatus::from_static(http),
-        group: "observed",
-        class,
-        retry,
-        advice,
-        source: devfault_core::Source::Observed,
-        evidence,
-        template: "",
-        outside_areas: false,
+    1314 in "observed" {
+        reason: "Exceeded User API calls",
+        message: "Exceeded User API calls",
+        explanation: "The live cloud's per-user rate limit: too many calls by one user within an hour (LG gives no figure). Neither the Common Response page nor LG's SDK lists it; the SDK reports it as UNKNOWN_ERROR.",
+        http: 401,
+        class: RateLimit,
+        retry: AfterQuotaReset,
+        advice: "Stop calling for a while (LG limits calls per user per hour, no figure given), then poll less often and rely on MQTT events.",
+        evidence: "live cloud bodies quoted in third-party projects; pythinqconnect#14; LG's HACS integration has EXCEEDED_USER_API_CALLS = \"1314\"",
     }
 }

@@ -1,6 +1,7 @@
 //! The ThinQ table against the page it comes from, and every classification choice pinned.
 
 use super::*;
+use devfault_core::Area;
 use devfault_core::{Class, CodeErrorReason, Retry, Source};
 
 const SEED: &str = include_str!("../seed/common-response.txt");
@@ -218,8 +219,7 @@ fn groups_are_the_pages_table_and_the_observed_rows() {
 
 #[test]
 fn counts_per_group() {
-    let counts: Vec<usize> =
-        GROUPS.iter().map(|(id, _, _)| registry().in_group(id).count()).collect();
+    let counts: Vec<usize> = GROUPS.iter().map(|(id, _)| registry().in_group(id).count()).collect();
     assert_eq!(counts, [60, OBSERVED_ROWS.len()]);
     assert_eq!(registry().entries().len(), 60 + OBSERVED_ROWS.len());
 }
