@@ -26,7 +26,11 @@ impl HttpStatus {
     }
 
     /// The status `code` for tables known at compile time; a value outside 100–599 fails the
-    /// build when used in a `const` or `static`.
+    /// build when used in a `const` or `static`:
+    ///
+    /// ```compile_fail
+    /// const TEAPOT_TYPO: devfault_core::HttpStatus = devfault_core::HttpStatus::from_static(4180);
+    /// ```
     pub const fn from_static(code: u16) -> HttpStatus {
         match HttpStatus::new(code) {
             Some(status) => status,
