@@ -11,14 +11,18 @@
 mod area;
 mod class;
 mod entry;
+mod finding;
 mod http_status;
 mod registry;
+mod retry_after;
 mod table;
 mod toml_file;
 
 pub use area::{Area, CodeError, CodeErrorReason, CodeFormat, CodeSpace};
 pub use class::{Class, Retry, Source, UnknownName};
 pub use entry::{Entry, EntryDef, Group, TemplateError};
+pub use finding::{Finding, Severity};
 pub use http_status::HttpStatus;
 pub use registry::{Hole, Located, Location, Problem, ProblemKind, Registry, Spec};
+pub use retry_after::RetryAfter;
 pub use toml_file::lint;
