@@ -24,6 +24,14 @@ impl Api {
         }
     }
 
+    /// The id used on the command line and in JSON.
+    pub fn id(self) -> &'static str {
+        match self {
+            Api::Bravia => devfault_bravia::API,
+            Api::Thinq => devfault_thinq::API,
+        }
+    }
+
     /// The API for a `bravia:` / `thinq:` prefix (`sony:` and `lg:` are accepted too).
     pub fn from_prefix(prefix: &str) -> Option<Api> {
         match prefix.to_ascii_lowercase().as_str() {

@@ -3,6 +3,9 @@
 
 mod apis;
 mod areas;
+mod check;
+mod decode;
+mod diagnose;
 mod explain;
 mod lint;
 mod list;
@@ -31,6 +34,11 @@ enum Command {
     Areas(areas::Args),
     /// Check registry files in devfault's TOML format and report every problem.
     Lint(lint::Args),
+    /// Diagnose one captured response (raw HTTP or a bare body): code, meaning, violations.
+    Decode(decode::Args),
+    /// Audit a whole capture (HAR 1.2 or NDJSON): every failed exchange explained, every
+    /// protocol violation flagged, and a summary.
+    Check(check::Args),
 }
 
 /// What a command tells `main`: the exit status it ends with.
@@ -38,24 +46,33 @@ enum Command {
 pub enum Outcome {
     /// Exit 0.
     Success,
-    /// Exit 1: the command ran, and the answer is "not found" or "problems found".
+    /// Exit 1: the command ran, and the answer is "not found", "problems found" or "the
+    /// response is an error".
     NotFound,
+    /// Exit 3: a protocol violation was found.
+    Violation,
+    /// Exit 2 after the output: part of the input could not be read (reported in place).
+    Unreadable,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
+    // Buffered: `check` can print millions of lines; flushed before exit below.
+    let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
     let result = match cli.command {
         Command::Explain(args) => explain::run(&args, &mut out),
         Command::List(args) => list::run(&args, &mut out),
         Command::Areas(args) => areas::run(&args, &mut out),
         Command::Lint(args) => lint::run(&args, &mut out),
+        Command::Decode(args) => decode::run(&args, &mut out),
+        Command::Check(args) => check::run(&args, &mut out),
     }
     .and_then(|outcome| out.flush().map(|()| outcome).map_err(anyhow::Error::from));
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::NotFound) => ExitCode::from(1),
+        Ok(Outcome::Violation) => ExitCode::from(3),
+        Ok(Outcome::Unreadable) => ExitCode::from(2),
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("devfault: {err:#}");

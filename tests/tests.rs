@@ -1,6 +1,8 @@
 //! The integration test binary: the `devfault` command as a user runs it.
 
 mod api;
+mod check;
 mod cli;
+mod decode;
 mod lint;
 mod util;

@@ -26,6 +26,29 @@ pub fn devfault(args: &[&str]) -> Run {
     }
 }
 
+/// Runs `devfault ARGS` with `input` on standard input.
+pub fn devfault_stdin(args: &[&str], input: &str) -> Run {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_devfault"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the devfault binary runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(input.as_bytes()).expect("input written");
+    drop(stdin);
+    let output = child.wait_with_output().expect("finishes");
+    Run {
+        code: output.status.code().expect("exited, not killed"),
+        stdout: String::from_utf8(output.stdout).expect("utf-8 stdout"),
+        stderr: String::from_utf8(output.stderr).expect("utf-8 stderr"),
+    }
+}
+
 /// A fresh file under the test's scratch directory holding `text`.
 pub fn scratch_file(name: &str, text: &str) -> PathBuf {
     static NEXT: AtomicUsize = AtomicUsize::new(0);

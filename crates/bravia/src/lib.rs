@@ -6,6 +6,9 @@
 //! real displays send but the page does not list (`[7, "not power-on"]`...) are there too,
 //! marked [`Source::Observed`](devfault_core::Source::Observed).
 //!
+//! [`wire`] speaks the protocol: it checks requests against the code-5 rule, decodes any
+//! response into a typed outcome with findings, and encodes error replies from registry rows.
+//!
 //! ```
 //! use devfault_bravia::{Code, registry};
 //! use devfault_core::{Class, Retry};
@@ -19,6 +22,7 @@
 #![deny(missing_docs)]
 
 mod table;
+pub mod wire;
 
 use std::fmt;
 use std::str::FromStr;

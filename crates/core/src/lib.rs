@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 mod area;
+pub mod capture;
 mod class;
 mod entry;
 mod finding;

@@ -47,7 +47,8 @@ impl RetryAfter {
 /// `Sun, 06 Nov 1994 08:49:37 GMT`.
 fn imf_fixdate(value: &str) -> Option<SystemTime> {
     let bytes = value.as_bytes();
-    if bytes.len() != 29 || &value[3..5] != ", " || &value[25..] != " GMT" {
+    // Both forms are ASCII; checking first also makes the byte slicing below char-safe.
+    if !value.is_ascii() || bytes.len() != 29 || &value[3..5] != ", " || &value[25..] != " GMT" {
         return None;
     }
     const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -104,6 +105,8 @@ mod tests {
         assert_eq!(RetryAfter::parse("-5"), None);
         assert_eq!(RetryAfter::parse(""), None);
         assert_eq!(RetryAfter::parse("é, 06 Nov 1994 08:49:37 GMT"), None);
+        // 29 bytes with a multi-byte character across a slicing boundary (found by proptest).
+        assert_eq!(RetryAfter::parse("Moé 06 Nov 1994 08:49:37 GMT"), None);
         let huge = RetryAfter::parse("99999999999999999999999");
         assert_eq!(huge, Some(RetryAfter::Delay(Duration::from_secs(u64::MAX))));
     }

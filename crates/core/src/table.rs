@@ -100,3 +100,25 @@ macro_rules! observed_table {
         ];
     };
 }
+
+/// Declares a decoder's rule table once: `RULES`, the `(id, one-line description)` rows that
+/// audits count and programs match on, and a `rule` module with one constant per id, so a
+/// finding can only name a rule the table lists.
+#[macro_export]
+macro_rules! rule_table {
+    ($( $(#[$meta:meta])* $name:ident = $id:literal : $description:literal, )+) => {
+        /// Every rule a finding of this module can name: `(id, one-line description)`.
+        ///
+        /// Ids are stable: audits count them and programs match on them.
+        pub const RULES: &[(&str, &str)] = &[$( ($id, $description), )+];
+
+        /// The ids of [`RULES`] as constants, for matching on a finding's `rule`.
+        pub mod rule {
+            $(
+                $(#[$meta])*
+                #[doc = $description]
+                pub const $name: &str = $id;
+            )+
+        }
+    };
+}

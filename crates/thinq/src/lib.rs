@@ -8,6 +8,9 @@
 //! (`"1314"` "Exceeded User API calls") are there too, marked
 //! [`Source::Observed`](devfault_core::Source::Observed).
 //!
+//! [`wire`] reads and writes the JSON envelope replies travel in, reporting every departure
+//! from LG's documents as a finding.
+//!
 //! ```
 //! use devfault_thinq::{Code, registry};
 //! use devfault_core::{Class, Retry};
@@ -27,6 +30,7 @@
 #![deny(missing_docs)]
 
 mod table;
+pub mod wire;
 
 use std::fmt;
 use std::str::FromStr;
