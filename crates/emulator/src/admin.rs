@@ -1,0 +1,545 @@
+//! The admin API: JSON over HTTP on the admin port, to see and change the virtual devices,
+//! their fault rules and the request journal.
+//!
+//! Every answer is JSON; every error is `{"error": "..."}` with 400 (a bad value, named) or
+//! 404 (no such device, rule or endpoint, with what exists). [`ENDPOINTS`] is the one list of
+//! endpoints: `GET /` serves it, and the README's table is written from it.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::device::Device;
+use crate::faults::{Faults, RuleSpec, json_error};
+use crate::journal::{Journal, JournalQuery};
+
+/// One endpoint of the admin API.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Endpoint {
+    /// The HTTP method.
+    pub method: &'static str,
+    /// The path, `{id}` for a parameter.
+    pub path: &'static str,
+    /// What it does.
+    pub description: &'static str,
+    /// A curl command that uses it against the default admin address.
+    pub example: &'static str,
+}
+
+/// Every endpoint of the admin API, in the order the index lists them.
+pub const ENDPOINTS: &[Endpoint] = &[
+    Endpoint {
+        method: "GET",
+        path: "/",
+        description: "This index: the devices' ids and every endpoint with an example.",
+        example: "curl -s http://127.0.0.1:8090/",
+    },
+    Endpoint {
+        method: "GET",
+        path: "/devices",
+        description: "Every device: id, API, address and state.",
+        example: "curl -s http://127.0.0.1:8090/devices",
+    },
+    Endpoint {
+        method: "GET",
+        path: "/devices/{id}",
+        description: "One device: id, API, address, state and the PIN it shows, if any.",
+        example: "curl -s http://127.0.0.1:8090/devices/bravia-0",
+    },
+    Endpoint {
+        method: "PATCH",
+        path: "/devices/{id}",
+        description: "Changes part of a device's state (power, volume, app...); answers the new state.",
+        example: r#"curl -s -X PATCH http://127.0.0.1:8090/devices/bravia-0 -d '{"power": "standby"}'"#,
+    },
+    Endpoint {
+        method: "GET",
+        path: "/devices/{id}/provocations",
+        description: "For each code the device can answer with: how to provoke it (a request, or a fault rule).",
+        example: "curl -s http://127.0.0.1:8090/devices/bravia-0/provocations",
+    },
+    Endpoint {
+        method: "GET",
+        path: "/devices/{id}/pin",
+        description: "The PIN the device shows on screen now (BRAVIA, after an actRegister without a PIN), or null.",
+        example: "curl -s http://127.0.0.1:8090/devices/bravia-0/pin",
+    },
+    Endpoint {
+        method: "GET",
+        path: "/faults",
+        description: "The fault rules in the order they are tried, with how often each fired, and the seed.",
+        example: "curl -s http://127.0.0.1:8090/faults",
+    },
+    Endpoint {
+        method: "POST",
+        path: "/faults",
+        description: "Adds a fault rule (or an array of rules, all or none); answers 201 with the id.",
+        example: r#"curl -s -X POST http://127.0.0.1:8090/faults -d '{"match": {"service": "system", "method": "getPowerStatus"}, "action": "code", "code": 40000, "count": 1}'"#,
+    },
+    Endpoint {
+        method: "DELETE",
+        path: "/faults",
+        description: "Removes every fault rule.",
+        example: "curl -s -X DELETE http://127.0.0.1:8090/faults",
+    },
+    Endpoint {
+        method: "DELETE",
+        path: "/faults/{id}",
+        description: "Removes one fault rule.",
+        example: "curl -s -X DELETE http://127.0.0.1:8090/faults/1",
+    },
+    Endpoint {
+        method: "GET",
+        path: "/faults/seed",
+        description: "The seed of the fault rules' random draws.",
+        example: "curl -s http://127.0.0.1:8090/faults/seed",
+    },
+    Endpoint {
+        method: "POST",
+        path: "/faults/seed",
+        description: "Restarts the random draws from a seed: the same seed and requests give the same faults.",
+        example: r#"curl -s -X POST http://127.0.0.1:8090/faults/seed -d '{"seed": 42}'"#,
+    },
+    Endpoint {
+        method: "GET",
+        path: "/journal",
+        description: "The request journal, newest first; ?limit=N and ?device=ID narrow it.",
+        example: "curl -s 'http://127.0.0.1:8090/journal?limit=10&device=bravia-0'",
+    },
+    Endpoint {
+        method: "DELETE",
+        path: "/journal",
+        description: "Empties the request journal.",
+        example: "curl -s -X DELETE http://127.0.0.1:8090/journal",
+    },
+    Endpoint {
+        method: "POST",
+        path: "/reset",
+        description: "Back to the start: devices reset (and the scenario's state re-applied), fault rules cleared (the scenario's re-added), seed restored, journal emptied.",
+        example: "curl -s -X POST http://127.0.0.1:8090/reset",
+    },
+];
+
+/// A device as the admin API lists it.
+#[derive(Clone)]
+pub struct AdminDevice {
+    /// The device.
+    pub device: Arc<dyn Device>,
+    /// Where it listens, when it has its own port (a BRAVIA display).
+    pub address: Option<SocketAddr>,
+}
+
+impl fmt::Debug for AdminDevice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdminDevice")
+            .field("id", &self.device.id())
+            .field("api", &self.device.api())
+            .field("address", &self.address)
+            .finish()
+    }
+}
+
+/// What `POST /reset` goes back to: besides each device's own reset, the state patches, fault
+/// rules and seed a scenario started with.
+#[derive(Clone, Default, PartialEq, Debug)]
+pub struct Baseline {
+    /// State patches, by device id, applied after the devices' reset.
+    pub state: Vec<(String, Value)>,
+    /// Fault rules added after the rules are cleared.
+    pub faults: Vec<RuleSpec>,
+    /// The seed restored; when `None`, the seed in force at the reset is kept (and its draws
+    /// restart).
+    pub seed: Option<u64>,
+}
+
+/// What the admin API works on: the devices, the fault rules, the journal.
+#[derive(Debug)]
+pub struct Admin {
+    devices: Vec<AdminDevice>,
+    faults: Arc<Faults>,
+    journal: Arc<Journal>,
+    baseline: Baseline,
+}
+
+/// What a reset did.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct ResetSummary {
+    /// Devices reset.
+    pub devices: usize,
+    /// Fault rules removed.
+    pub faults_removed: usize,
+    /// Fault rules re-added from the baseline.
+    pub faults_added: usize,
+    /// Journal entries dropped.
+    pub journal_cleared: usize,
+    /// The seed in force afterwards.
+    pub seed: u64,
+}
+
+impl Admin {
+    /// An admin API over these rules and this journal, with no device yet.
+    pub fn new(faults: Arc<Faults>, journal: Arc<Journal>) -> Admin {
+        Admin { devices: Vec::new(), faults, journal, baseline: Baseline::default() }
+    }
+
+    /// Adds a device, listed in the order added.
+    pub fn with_device(mut self, device: Arc<dyn Device>, address: Option<SocketAddr>) -> Admin {
+        self.devices.push(AdminDevice { device, address });
+        self
+    }
+
+    /// Sets what `POST /reset` goes back to.
+    pub fn with_baseline(mut self, baseline: Baseline) -> Admin {
+        self.baseline = baseline;
+        self
+    }
+
+    /// The devices, in order.
+    pub fn devices(&self) -> &[AdminDevice] {
+        &self.devices
+    }
+
+    /// The device with this id.
+    pub fn device(&self, id: &str) -> Option<&AdminDevice> {
+        self.devices.iter().find(|entry| entry.device.id() == id)
+    }
+
+    /// The fault rules.
+    pub fn faults(&self) -> &Arc<Faults> {
+        &self.faults
+    }
+
+    /// The journal.
+    pub fn journal(&self) -> &Arc<Journal> {
+        &self.journal
+    }
+
+    /// Back to the start: every device reset and the baseline's state applied, rules cleared
+    /// and the baseline's added, the seed restored, the journal emptied.
+    pub fn reset(&self) -> Result<ResetSummary, String> {
+        for entry in &self.devices {
+            entry.device.reset();
+        }
+        for (id, patch) in &self.baseline.state {
+            let entry =
+                self.device(id).ok_or_else(|| format!("the baseline names no device {id:?}"))?;
+            entry.device.set_state(patch).map_err(|e| format!("{id}: {e}"))?;
+        }
+        let faults_removed = self.faults.clear();
+        let added = self
+            .faults
+            .add_all(self.baseline.faults.clone())
+            .map_err(|(index, error)| format!("baseline fault rule {index}: {error}"))?;
+        let seed = self.baseline.seed.unwrap_or_else(|| self.faults.seed());
+        self.faults.set_seed(seed);
+        let journal_cleared = self.journal.clear();
+        Ok(ResetSummary {
+            devices: self.devices.len(),
+            faults_removed,
+            faults_added: added.len(),
+            journal_cleared,
+            seed,
+        })
+    }
+
+    /// A rule naming a device must name one of these.
+    fn check_device(&self, spec: &RuleSpec) -> Result<(), String> {
+        match &spec.matcher.device {
+            Some(id) if self.device(id).is_none() => {
+                Err(format!("match.device: no device {id:?}; devices: {}", self.ids()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn ids(&self) -> String {
+        let ids: Vec<&str> = self.devices.iter().map(|entry| entry.device.id()).collect();
+        if ids.is_empty() { "none".to_owned() } else { ids.join(", ") }
+    }
+
+    fn find(&self, id: &str) -> Result<&AdminDevice, AdminError> {
+        self.device(id).ok_or_else(|| {
+            AdminError::not_found(format!("no device {id:?}; devices: {}", self.ids()))
+        })
+    }
+}
+
+/// The admin API's router.
+pub fn router(admin: Arc<Admin>) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/devices", get(list_devices))
+        .route("/devices/{id}", get(get_device).patch(patch_device))
+        .route("/devices/{id}/provocations", get(provocations))
+        .route("/devices/{id}/pin", get(pin))
+        .route("/faults", get(list_faults).post(add_faults).delete(clear_faults))
+        .route("/faults/seed", get(get_seed).post(set_seed))
+        .route("/faults/{id}", axum::routing::delete(remove_fault))
+        .route("/journal", get(journal).delete(clear_journal))
+        .route("/reset", post(reset))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(admin)
+}
+
+/// An admin API error: a status and a message naming the bad value.
+#[derive(Debug)]
+struct AdminError {
+    status: StatusCode,
+    message: String,
+}
+
+impl AdminError {
+    fn bad_request(message: impl Into<String>) -> AdminError {
+        AdminError { status: StatusCode::BAD_REQUEST, message: message.into() }
+    }
+
+    fn not_found(message: impl Into<String>) -> AdminError {
+        AdminError { status: StatusCode::NOT_FOUND, message: message.into() }
+    }
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        json_error(self.status, &self.message)
+    }
+}
+
+type Answer = Result<Response, AdminError>;
+
+fn ok(value: Value) -> Answer {
+    Ok(axum::Json(value).into_response())
+}
+
+/// Parses a JSON body, the error naming the place and what to send.
+fn parse_body<T: DeserializeOwned>(
+    body: &[u8],
+    what: &str,
+    example: &str,
+) -> Result<T, AdminError> {
+    serde_json::from_slice(body).map_err(|error| {
+        AdminError::bad_request(format!("the body is not {what}: {error}; send e.g. {example}"))
+    })
+}
+
+fn device_json(entry: &AdminDevice) -> Value {
+    json!({
+        "id": entry.device.id(),
+        "api": entry.device.api(),
+        "address": entry.address.map(|address| address.to_string()),
+        "url": entry.address.map(|address| format!("http://{address}")),
+        "state": entry.device.state(),
+        "pin": entry.device.pin(),
+    })
+}
+
+async fn index(State(admin): State<Arc<Admin>>) -> Answer {
+    let endpoints: Vec<Value> = ENDPOINTS
+        .iter()
+        .map(|e| {
+            json!({
+                "method": e.method,
+                "path": e.path,
+                "description": e.description,
+                "example": e.example,
+            })
+        })
+        .collect();
+    let devices: Vec<&str> = admin.devices.iter().map(|entry| entry.device.id()).collect();
+    ok(json!({ "name": "devfault admin API", "devices": devices, "endpoints": endpoints }))
+}
+
+async fn list_devices(State(admin): State<Arc<Admin>>) -> Answer {
+    let devices: Vec<Value> = admin.devices.iter().map(device_json).collect();
+    ok(json!({ "devices": devices }))
+}
+
+async fn get_device(State(admin): State<Arc<Admin>>, Path(id): Path<String>) -> Answer {
+    ok(device_json(admin.find(&id)?))
+}
+
+async fn patch_device(
+    State(admin): State<Arc<Admin>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Answer {
+    let entry = admin.find(&id)?;
+    let patch: Value = parse_body(&body, "a JSON state patch", r#"{"power": "standby"}"#)?;
+    if !patch.is_object() {
+        return Err(AdminError::bad_request(format!(
+            "the state patch {patch} is not a JSON object; send e.g. {{\"power\": \"standby\"}}"
+        )));
+    }
+    entry
+        .device
+        .set_state(&patch)
+        .map_err(|error| AdminError::bad_request(format!("{id}: {error}")))?;
+    ok(device_json(entry))
+}
+
+async fn provocations(State(admin): State<Arc<Admin>>, Path(id): Path<String>) -> Answer {
+    let entry = admin.find(&id)?;
+    ok(json!({ "device": id, "provocations": entry.device.provocations() }))
+}
+
+async fn pin(State(admin): State<Arc<Admin>>, Path(id): Path<String>) -> Answer {
+    let entry = admin.find(&id)?;
+    ok(json!({ "device": id, "pin": entry.device.pin() }))
+}
+
+async fn list_faults(State(admin): State<Arc<Admin>>) -> Answer {
+    ok(json!({ "seed": admin.faults.seed(), "rules": admin.faults.rules() }))
+}
+
+async fn add_faults(State(admin): State<Arc<Admin>>, body: Bytes) -> Answer {
+    const EXAMPLE: &str = r#"{"action": "code", "code": 40000}"#;
+    let is_array = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+    let answer = if is_array {
+        let specs: Vec<RuleSpec> = parse_body(&body, "an array of fault rules", EXAMPLE)?;
+        for (index, spec) in specs.iter().enumerate() {
+            admin
+                .check_device(spec)
+                .map_err(|error| AdminError::bad_request(format!("rule [{index}]: {error}")))?;
+        }
+        let rules = admin.faults.add_all(specs).map_err(|(index, error)| {
+            AdminError::bad_request(format!("rule [{index}]: {error}"))
+        })?;
+        let ids: Vec<u64> = rules.iter().map(|rule| rule.id).collect();
+        json!({ "ids": ids, "rules": rules })
+    } else {
+        let spec: RuleSpec = parse_body(&body, "a fault rule", EXAMPLE)?;
+        admin.check_device(&spec).map_err(AdminError::bad_request)?;
+        let rule =
+            admin.faults.add(spec).map_err(|error| AdminError::bad_request(error.to_string()))?;
+        json!({ "id": rule.id, "rule": rule })
+    };
+    Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
+}
+
+async fn clear_faults(State(admin): State<Arc<Admin>>) -> Answer {
+    ok(json!({ "removed": admin.faults.clear() }))
+}
+
+async fn remove_fault(State(admin): State<Arc<Admin>>, Path(id): Path<String>) -> Answer {
+    let number: u64 = id.parse().map_err(|_| {
+        AdminError::bad_request(format!("{id:?} is not a fault rule id (a positive integer)"))
+    })?;
+    if !admin.faults.remove(number) {
+        let ids: Vec<String> =
+            admin.faults.rules().iter().map(|rule| rule.id.to_string()).collect();
+        let ids = if ids.is_empty() { "none".to_owned() } else { ids.join(", ") };
+        return Err(AdminError::not_found(format!("no fault rule {number}; rules: {ids}")));
+    }
+    ok(json!({ "removed": number }))
+}
+
+async fn get_seed(State(admin): State<Arc<Admin>>) -> Answer {
+    ok(json!({ "seed": admin.faults.seed() }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedBody {
+    seed: u64,
+}
+
+async fn set_seed(State(admin): State<Arc<Admin>>, body: Bytes) -> Answer {
+    let SeedBody { seed } =
+        parse_body(&body, "a seed (an integer 0 to 2^64-1)", r#"{"seed": 42}"#)?;
+    admin.faults.set_seed(seed);
+    ok(json!({ "seed": seed }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JournalParams {
+    limit: Option<usize>,
+    device: Option<String>,
+}
+
+async fn journal(
+    State(admin): State<Arc<Admin>>,
+    params: Result<Query<JournalParams>, QueryRejection>,
+) -> Answer {
+    let Query(params) = params.map_err(|rejection| {
+        AdminError::bad_request(format!(
+            "{}; the journal takes ?limit=N (a count) and ?device=ID",
+            rejection.body_text()
+        ))
+    })?;
+    if let Some(device) = &params.device {
+        admin.find(device)?;
+    }
+    let query = JournalQuery { limit: params.limit, device: params.device };
+    let entries = admin.journal.query(&query);
+    ok(json!({
+        "capacity": admin.journal.capacity(),
+        "len": admin.journal.len(),
+        "dropped": admin.journal.dropped(),
+        "entries": entries,
+    }))
+}
+
+async fn clear_journal(State(admin): State<Arc<Admin>>) -> Answer {
+    ok(json!({ "cleared": admin.journal.clear() }))
+}
+
+async fn reset(State(admin): State<Arc<Admin>>) -> Answer {
+    let summary = admin
+        .reset()
+        .map_err(|message| AdminError { status: StatusCode::INTERNAL_SERVER_ERROR, message })?;
+    ok(json!({
+        "reset": true,
+        "devices": summary.devices,
+        "faults_removed": summary.faults_removed,
+        "faults_added": summary.faults_added,
+        "journal_cleared": summary.journal_cleared,
+        "seed": summary.seed,
+    }))
+}
+
+async fn not_found(method: Method, uri: Uri) -> AdminError {
+    AdminError::not_found(format!("no admin endpoint {method} {}; GET / lists them", uri.path()))
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> AdminError {
+    let path = uri.path();
+    // A literal path (`/faults/seed`) shadows a pattern that also fits it (`/faults/{id}`).
+    let literal = ENDPOINTS.iter().any(|e| e.path == path);
+    let allowed: Vec<&str> = ENDPOINTS
+        .iter()
+        .filter(|e| if literal { e.path == path } else { pattern_matches(e.path, path) })
+        .map(|e| e.method)
+        .collect();
+    AdminError {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        message: format!("{path} does not take {method}; it takes {}", allowed.join(", ")),
+    }
+}
+
+/// True when `path` fits an endpoint pattern (`/devices/{id}` fits `/devices/bravia-0`).
+fn pattern_matches(pattern: &str, path: &str) -> bool {
+    let (mut want, mut have) = (pattern.split('/'), path.split('/'));
+    loop {
+        match (want.next(), have.next()) {
+            (None, None) => return true,
+            (Some(w), Some(h)) if w == h || (w.starts_with('{') && !h.is_empty()) => {}
+            _ => return false,
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "admin_tests.rs"]
+mod tests;

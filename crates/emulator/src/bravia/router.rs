@@ -1,0 +1,331 @@
+//! The HTTP side: routes, limits (413, 414, 503), the restart window, unreachable power,
+//! JSON-RPC dispatch from the method table, and IRCC.
+
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, HttpBody};
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{Request, State};
+use axum::http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, Method as HttpMethod, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::{BoxError, Router};
+use devfault_bravia::Code;
+use devfault_bravia::wire::{ErrorResponse, MAX_REQUEST_ID, encode_success, validate_request};
+use devfault_core::Entry;
+use tower::ServiceBuilder;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::load_shed::LoadShedLayer;
+
+use super::auth::{self, Level};
+use super::methods::{self, Answer, Call, Standby};
+use super::{Display, IrccPath, Power, StandbyError, ircc};
+
+/// The display's HTTP server: `/sony/{service}`, `/sony/ircc`, `/sony/IRCC`, and 404 for
+/// everything else, with the display's limits. Free of fault injection and journaling.
+pub fn router(display: Arc<Display>) -> Router {
+    let overloaded = {
+        let display = Arc::clone(&display);
+        move |_: BoxError| {
+            let display = Arc::clone(&display);
+            async move { display.http_error(Code::SERVICE_UNAVAILABLE.entry(), None) }
+        }
+    };
+    let limit = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(overloaded))
+        .layer(LoadShedLayer::new())
+        .layer(GlobalConcurrencyLimitLayer::new(display.config.max_concurrent_requests.max(1)));
+    Router::new()
+        .route("/sony/ircc", any(ircc_lower))
+        .route("/sony/IRCC", any(ircc_upper))
+        .route("/sony/{service}", any(rpc))
+        .fallback(not_found)
+        .layer(limit)
+        .layer(middleware::from_fn_with_state(Arc::clone(&display), front))
+        .with_state(display)
+}
+
+/// Before routing: an unreachable display holds the request, a restarting web service
+/// answers 404, a long URI 414.
+async fn front(State(display): State<Arc<Display>>, request: Request, next: Next) -> Response {
+    if !display.is_reachable() {
+        let deadline = Instant::now() + display.config.unreachable_hold;
+        while !display.is_reachable() {
+            if Instant::now() >= deadline {
+                let mut response = display.http_error(Code::SERVICE_UNAVAILABLE.entry(), None);
+                response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+                return response;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    if request.uri().path().starts_with("/sony/") && display.restart_remaining().is_some() {
+        return display.http_error(Code::NOT_FOUND.entry(), None);
+    }
+    let target = request.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if target > display.config.max_uri_bytes {
+        return display.http_error(Code::REQUEST_URI_TOO_LONG.entry(), None);
+    }
+    next.run(request).await
+}
+
+async fn not_found(State(display): State<Arc<Display>>) -> Response {
+    display.http_error(Code::NOT_FOUND.entry(), None)
+}
+
+/// `POST /sony/{service}`.
+async fn rpc(State(display): State<Arc<Display>>, request: Request) -> Response {
+    if request.method() != HttpMethod::POST {
+        return display.http_error(Code::NOT_IMPLEMENTED.entry(), None);
+    }
+    let service = request.uri().path().strip_prefix("/sony/").unwrap_or_default().to_owned();
+    if !methods::services().contains(&service.as_str()) {
+        return display.http_error(Code::NOT_FOUND.entry(), None);
+    }
+    let (parts, body) = request.into_parts();
+    match read_body(&display, &parts.headers, body).await {
+        Ok(bytes) => dispatch(&display, &service, &parts.headers, &bytes).await,
+        Err(response) => response,
+    }
+}
+
+/// Why a body was not read.
+enum BodyError {
+    TooLarge,
+    Timeout,
+    Broken,
+}
+
+/// Reads a body of at most `max_body_bytes` within `body_timeout`: 413, `[2, "Timeout"]` or
+/// `[5, "Illegal Request"]` (the connection broke) otherwise.
+async fn read_body(
+    display: &Display,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Vec<u8>, Response> {
+    let max = display.config.max_body_bytes;
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > max as u64) {
+        return Err(display.http_error(Code::REQUEST_ENTITY_TOO_LARGE.entry(), None));
+    }
+    let deadline = tokio::time::Instant::now() + display.config.body_timeout;
+    match collect(body, max, deadline).await {
+        Ok(bytes) => Ok(bytes),
+        Err(BodyError::TooLarge) => {
+            Err(display.http_error(Code::REQUEST_ENTITY_TOO_LARGE.entry(), None))
+        }
+        Err(BodyError::Timeout) => Err(display.error(Code::TIMEOUT.entry(), None)),
+        Err(BodyError::Broken) => Err(display.error(Code::ILLEGAL_REQUEST.entry(), None)),
+    }
+}
+
+/// Collects a body up to `max` bytes. Past `max` it goes on reading and discarding, up to
+/// four times `max` and until the deadline, so that closing the connection after the 413
+/// does not reset it under a client still sending (the "lingering close" of web servers).
+async fn collect(
+    mut body: Body,
+    max: usize,
+    deadline: tokio::time::Instant,
+) -> Result<Vec<u8>, BodyError> {
+    let mut bytes = Vec::new();
+    let mut seen = 0usize;
+    loop {
+        let frame =
+            tokio::time::timeout_at(deadline, poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)));
+        let frame = match frame.await {
+            Err(_) if seen > max => return Err(BodyError::TooLarge),
+            Err(_) => return Err(BodyError::Timeout),
+            Ok(None) if seen > max => return Err(BodyError::TooLarge),
+            Ok(None) => return Ok(bytes),
+            Ok(Some(Err(_))) if seen > max => return Err(BodyError::TooLarge),
+            Ok(Some(Err(_))) => return Err(BodyError::Broken),
+            Ok(Some(Ok(frame))) => frame,
+        };
+        let Ok(data) = frame.into_data() else { continue };
+        seen = seen.saturating_add(data.len());
+        if seen <= max {
+            bytes.extend_from_slice(&data);
+        } else {
+            bytes = Vec::new();
+            if seen > max.saturating_mul(4) {
+                return Err(BodyError::TooLarge);
+            }
+        }
+    }
+}
+
+/// The id of a body that failed the code-5 checks, when it has a usable one.
+fn salvage_id(body: &[u8]) -> Option<u64> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    value.get("id")?.as_u64().filter(|id| (1..=MAX_REQUEST_ID).contains(id))
+}
+
+/// One JSON-RPC request, in the order a display checks it: shape (5), method (12), version
+/// (14), credentials (403), power (7 or 40005), duplicate (40003), then the handler.
+async fn dispatch(display: &Display, service: &str, headers: &HeaderMap, body: &[u8]) -> Response {
+    let request = match validate_request(body) {
+        Ok(request) => request,
+        Err(error) => return display.error(error.code().entry(), salvage_id(body)),
+    };
+    let id = Some(request.id);
+    let Some(method) = methods::find(service, &request.method) else {
+        return display.error(Code::NO_SUCH_METHOD.entry(), id);
+    };
+    let Some(level) = method.level(&request.version) else {
+        return display.error(Code::UNSUPPORTED_VERSION.entry(), id);
+    };
+    let credentials = display.lock_auth().credentials(&display.config, headers, Instant::now());
+    if !auth::allows(display.config.auth, &credentials, level) {
+        return display.http_error(Code::FORBIDDEN.entry(), id);
+    }
+    if display.power() != Power::Active {
+        match method.standby {
+            Standby::Answers => {}
+            Standby::Refused => return display.error(display.standby_entry(), id),
+            Standby::NotPowerOn => return display.error(not_power_on(), id),
+        }
+    }
+    let key = format!(
+        "{service}\n{}\n{}\n{}\n{}",
+        request.method,
+        request.version,
+        serde_json::Value::Array(request.params.clone()),
+        request.id
+    );
+    let Some(_processing) = display.begin(key) else {
+        return display.error(Code::REQUEST_DUPLICATED.entry(), id);
+    };
+    let call = Call {
+        service,
+        version: &request.version,
+        params: &request.params,
+        credentials: &credentials,
+    };
+    let mut answer = methods::run(display, method, &call);
+    loop {
+        match answer {
+            Answer::Later { wait, then } => {
+                tokio::time::sleep(wait).await;
+                answer = *then;
+            }
+            Answer::Result(result) => return success(&result, request.id),
+            Answer::Error(entry) => return display.error(entry, id),
+            Answer::Registered { token } => {
+                let mut response = success(&[], request.id);
+                let cookie = format!(
+                    "auth={token}; Path=/sony/; Max-Age={}",
+                    display.config.cookie_max_age.as_secs()
+                );
+                if let Ok(cookie) = HeaderValue::from_str(&cookie) {
+                    response.headers_mut().insert(SET_COOKIE, cookie);
+                }
+                return response;
+            }
+        }
+    }
+}
+
+/// `[7, "not power-on"]`, the row real displays send in standby.
+fn not_power_on() -> &'static Entry {
+    methods::observed(Code::ILLEGAL_STATE, "not power-on")
+}
+
+fn success(result: &[serde_json::Value], id: u64) -> Response {
+    let (_, body) = encode_success(result, id);
+    (StatusCode::OK, [(CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+impl Display {
+    /// The answer of a registry row: JSON-RPC rows with 200 and their body, HTTP-layer rows
+    /// through [`Display::http_error`].
+    pub(crate) fn error(&self, entry: &'static Entry, id: Option<u64>) -> Response {
+        if entry.http_status.is_success() {
+            ErrorResponse { entry, id }.into_response()
+        } else {
+            self.http_error(entry, id)
+        }
+    }
+
+    /// An HTTP-layer error: the row's status with the protocol body, or bare per
+    /// [`Quirks::http_error_body`](super::Quirks::http_error_body).
+    pub(crate) fn http_error(&self, entry: &'static Entry, id: Option<u64>) -> Response {
+        if self.config.quirks.http_error_body {
+            ErrorResponse { entry, id }.into_response()
+        } else {
+            bare(entry)
+        }
+    }
+
+    /// The row methods answer in standby, per the quirk.
+    fn standby_entry(&self) -> &'static Entry {
+        match self.config.quirks.standby_error {
+            StandbyError::NotPowerOn => not_power_on(),
+            StandbyError::DisplayOff => Code::DISPLAY_IS_TURNED_OFF.entry(),
+        }
+    }
+}
+
+/// The row's status and no body.
+fn bare(entry: &'static Entry) -> Response {
+    StatusCode::from_u16(entry.http_status.as_u16())
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        .into_response()
+}
+
+// ---------------------------------------------------------------------------------------------
+// IRCC
+// ---------------------------------------------------------------------------------------------
+
+async fn ircc_lower(State(display): State<Arc<Display>>, request: Request) -> Response {
+    let answers = display.config.quirks.ircc_path != IrccPath::UpperOnly;
+    ircc(&display, request, answers).await
+}
+
+async fn ircc_upper(State(display): State<Arc<Display>>, request: Request) -> Response {
+    let answers = display.config.quirks.ircc_path != IrccPath::LowerOnly;
+    ircc(&display, request, answers).await
+}
+
+/// `POST /sony/ircc`: SOAP `X_SendIRCC`. Generic auth level; a refused credential is a bare
+/// 403, an unknown code HTTP 500 with UPnPError 800.
+async fn ircc(display: &Display, request: Request, answers: bool) -> Response {
+    if !answers {
+        return display.http_error(Code::NOT_FOUND.entry(), None);
+    }
+    if request.method() != HttpMethod::POST {
+        return display.http_error(Code::NOT_IMPLEMENTED.entry(), None);
+    }
+    let (parts, body) = request.into_parts();
+    let body = match read_body(display, &parts.headers, body).await {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    let credentials =
+        display.lock_auth().credentials(&display.config, &parts.headers, Instant::now());
+    if !auth::allows(display.config.auth, &credentials, Level::Generic) {
+        return bare(Code::FORBIDDEN.entry());
+    }
+    let (status, body) = match ircc::parse(&body) {
+        ircc::Command::Empty => (StatusCode::OK, ircc::OK_BODY.to_owned()),
+        ircc::Command::Known(name) => {
+            ircc::press(&mut display.lock_state(), name);
+            (StatusCode::OK, ircc::OK_BODY.to_owned())
+        }
+        ircc::Command::Unknown => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ircc::fault_body(800, "Cannot accept the IRCC Code"),
+        ),
+        ircc::Command::InvalidAction => {
+            (StatusCode::INTERNAL_SERVER_ERROR, ircc::fault_body(401, "Invalid Action"))
+        }
+    };
+    (status, [(CONTENT_TYPE, "text/xml; charset=\"utf-8\"")], body).into_response()
+}

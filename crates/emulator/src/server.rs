@@ -1,0 +1,410 @@
+//! `devfault serve`: binds every listener (the BRAVIA displays on consecutive ports, the admin
+//! API), starts serving, and hands back the bound addresses, so the command only prints and
+//! waits.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), devfault_emulator::server::ServeError> {
+//! use devfault_emulator::server::{ServeConfig, serve};
+//!
+//! let config = ServeConfig { displays: Some(3), ..ServeConfig::default() };
+//! let running = serve(config, async { let _ = tokio::signal::ctrl_c().await; }).await?;
+//! for display in running.displays() {
+//!     println!("{} on http://{}", display.id, display.addr);
+//! }
+//! println!("admin API on http://{}", running.admin_addr());
+//! running.wait().await
+//! # }
+//! ```
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::admin::{self, Admin};
+use crate::bravia::{self, Display, DisplayConfig};
+use crate::device::{Device, Provocation};
+use crate::faults::{
+    BodyLimits, DEFAULT_MAX_HOLD, FaultListener, Faults, seed_from_clock, serve_device,
+    with_faults_and_limits,
+};
+use crate::journal::Journal;
+use crate::scenario::{MAX_DISPLAYS, Scenario, ScenarioError};
+
+/// How long stopping waits for connections in flight before it drops them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// What `devfault serve` runs.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ServeConfig {
+    /// The first display's address; the others take the next ports (port 0: each display
+    /// gets a free port). Default `127.0.0.1:8080`.
+    pub bravia_addr: SocketAddr,
+    /// The admin API's address. Default `127.0.0.1:8090`.
+    pub admin_addr: SocketAddr,
+    /// How many displays, 1 to 256; wins over the scenario's count. Default: the scenario's,
+    /// else 1.
+    pub displays: Option<usize>,
+    /// The pre-shared key of every display; wins over the scenario. Default: the scenario's,
+    /// else the display default, `0000`.
+    pub psk: Option<String>,
+    /// A scenario file: displays, state, fault rules, seed.
+    pub scenario: Option<PathBuf>,
+    /// The seed of the fault rules' draws; wins over the scenario. Default: the scenario's,
+    /// else one from the clock (shown by the admin API).
+    pub seed: Option<u64>,
+    /// Allow addresses other than loopback (the emulator has no real security).
+    pub allow_non_loopback: bool,
+    /// How many exchanges the journal keeps. Default 1000.
+    pub journal_capacity: usize,
+    /// How long a `no_answer` rule holds a request at most. Default 60 s.
+    pub max_hold: Duration,
+}
+
+impl Default for ServeConfig {
+    fn default() -> ServeConfig {
+        ServeConfig {
+            bravia_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            admin_addr: SocketAddr::from(([127, 0, 0, 1], 8090)),
+            displays: None,
+            psk: None,
+            scenario: None,
+            seed: None,
+            allow_non_loopback: false,
+            journal_capacity: Journal::DEFAULT_CAPACITY,
+            max_hold: DEFAULT_MAX_HOLD,
+        }
+    }
+}
+
+/// Why `serve` could not start, or a server stopped with an error.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ServeError {
+    /// An address is not loopback and `allow_non_loopback` is off.
+    NotLoopback {
+        /// Which listener (`bravia`, `admin`).
+        what: &'static str,
+        /// The address.
+        addr: SocketAddr,
+    },
+    /// The scenario file cannot be read or is wrong.
+    Scenario(ScenarioError),
+    /// The number of displays, or the ports they need, are out of range.
+    Displays(String),
+    /// A listener could not be bound.
+    Bind {
+        /// What it was for (`bravia-2`, `the admin API`).
+        what: String,
+        /// The address.
+        addr: SocketAddr,
+        /// The system's reason.
+        source: io::Error,
+    },
+    /// A server failed while running.
+    Server(io::Error),
+}
+
+impl fmt::Display for ServeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServeError::NotLoopback { what, addr } => write!(
+                f,
+                "{addr} ({what}) is not a loopback address; the emulator has no real security, so it listens on 127.0.0.1 or ::1 unless non-loopback addresses are allowed explicitly"
+            ),
+            ServeError::Scenario(error) => write!(f, "{error}"),
+            ServeError::Displays(message) => f.write_str(message),
+            ServeError::Bind { what, addr, source } => {
+                write!(f, "cannot listen on {addr} for {what}: {source}")
+            }
+            ServeError::Server(error) => write!(f, "a server stopped: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for ServeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ServeError::Scenario(error) => Some(error),
+            ServeError::Bind { source, .. } | ServeError::Server(source) => Some(source),
+            _ => None,
+        }
+    }
+}
+
+impl From<ScenarioError> for ServeError {
+    fn from(error: ScenarioError) -> ServeError {
+        ServeError::Scenario(error)
+    }
+}
+
+/// A display being served.
+#[derive(Clone, Debug)]
+pub struct DisplayEndpoint {
+    /// Its id (`bravia-0`).
+    pub id: String,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The display.
+    pub display: Arc<Display>,
+}
+
+/// The servers `serve` started. Dropping it stops them.
+#[derive(Debug)]
+pub struct RunningServer {
+    displays: Vec<DisplayEndpoint>,
+    admin_addr: SocketAddr,
+    admin: Arc<Admin>,
+    stop: Arc<watch::Sender<bool>>,
+    tasks: Vec<JoinHandle<io::Result<()>>>,
+}
+
+impl RunningServer {
+    /// The displays, in id order.
+    pub fn displays(&self) -> &[DisplayEndpoint] {
+        &self.displays
+    }
+
+    /// Where the admin API listens.
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin_addr
+    }
+
+    /// The seed the fault rules' draws started from.
+    pub fn seed(&self) -> u64 {
+        self.admin.faults().seed()
+    }
+
+    /// The admin state: devices, fault rules, journal.
+    pub fn admin(&self) -> &Arc<Admin> {
+        &self.admin
+    }
+
+    /// Stops the servers now (as the shutdown future given to [`serve`] does).
+    pub fn shutdown(&self) {
+        self.admin.faults().release_holds();
+        self.stop.send_replace(true);
+    }
+
+    /// Waits until the servers are stopped (by the shutdown future or
+    /// [`RunningServer::shutdown`]); connections still busy after 5 s are dropped.
+    pub async fn wait(mut self) -> Result<(), ServeError> {
+        let mut stopped = self.stop.subscribe();
+        let _ = stopped.wait_for(|stopped| *stopped).await;
+        let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+        let mut first_error = None;
+        for task in std::mem::take(&mut self.tasks) {
+            let abort = task.abort_handle();
+            match tokio::time::timeout_at(deadline, task).await {
+                Ok(Ok(Err(error))) => {
+                    first_error.get_or_insert(ServeError::Server(error));
+                }
+                Ok(_) => {}
+                Err(_) => abort.abort(),
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        self.shutdown();
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// Starts the displays and the admin API, and returns once every listener is bound. The
+/// servers stop when `shutdown` resolves, when [`RunningServer::shutdown`] is called, or when
+/// the [`RunningServer`] is dropped.
+pub async fn serve(
+    config: ServeConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<RunningServer, ServeError> {
+    if !config.allow_non_loopback {
+        for (what, addr) in [("bravia", config.bravia_addr), ("admin", config.admin_addr)] {
+            if !addr.ip().is_loopback() {
+                return Err(ServeError::NotLoopback { what, addr });
+            }
+        }
+    }
+    let scenario = match &config.scenario {
+        Some(file) => Scenario::load(file)?,
+        None => Scenario::default(),
+    };
+    let seed = config.seed.or(scenario.seed).unwrap_or_else(seed_from_clock);
+    let faults = Arc::new(Faults::new(seed).with_max_hold(config.max_hold));
+    scenario.check_faults(&faults)?;
+
+    let count = config.displays.or(scenario.displays.count).unwrap_or(1);
+    if !(1..=MAX_DISPLAYS).contains(&count) {
+        return Err(ServeError::Displays(format!("{count} displays: give 1 to {MAX_DISPLAYS}")));
+    }
+    let ids: Vec<String> = (0..count).map(|i| format!("bravia-{i}")).collect();
+    scenario.check_devices(&ids)?;
+    let addrs = display_addrs(config.bravia_addr, count)?;
+
+    let journal = Arc::new(Journal::new(config.journal_capacity));
+    let mut displays = Vec::with_capacity(count);
+    let mut listeners = Vec::with_capacity(count);
+    for (id, addr) in ids.iter().zip(addrs) {
+        let mut display_config = scenario.display_config(id, DisplayConfig::default())?;
+        if let Some(psk) = &config.psk {
+            display_config.psk = Some(psk.clone());
+        }
+        let display = Arc::new(Display::new(id.clone(), display_config));
+        if let Some(patch) = scenario.state.get(id) {
+            display
+                .set_state(patch)
+                .map_err(|message| scenario.error(&format!("state.{id}"), message))?;
+        }
+        let listener = bind(addr, id).await?;
+        let addr = listener.local_addr().map_err(|source| ServeError::Bind {
+            what: id.clone(),
+            addr,
+            source,
+        })?;
+        listeners.push(listener);
+        displays.push(DisplayEndpoint { id: id.clone(), addr, display });
+    }
+    let admin_listener = bind(config.admin_addr, "the admin API").await?;
+    let admin_addr = admin_listener.local_addr().map_err(|source| ServeError::Bind {
+        what: "the admin API".to_owned(),
+        addr: config.admin_addr,
+        source,
+    })?;
+
+    let mut admin = Admin::new(Arc::clone(&faults), Arc::clone(&journal));
+    let mut baseline = scenario.baseline();
+    baseline.seed = Some(seed);
+    for endpoint in &displays {
+        admin = admin.with_device(shown(&endpoint.display), Some(endpoint.addr));
+    }
+    let admin = Arc::new(admin.with_baseline(baseline));
+    admin.reset().map_err(|message| scenario.error("faults", message))?;
+
+    let stop = Arc::new(watch::Sender::new(false));
+    let signal = {
+        let stop = Arc::clone(&stop);
+        move || {
+            let mut stopped = stop.subscribe();
+            async move {
+                let _ = stopped.wait_for(|stopped| *stopped).await;
+            }
+        }
+    };
+    let mut tasks = Vec::with_capacity(count + 2);
+    for (endpoint, listener) in displays.iter().zip(listeners) {
+        let limits = BodyLimits {
+            max_bytes: endpoint.display.config().max_body_bytes,
+            timeout: endpoint.display.config().body_timeout,
+        };
+        let router = with_faults_and_limits(
+            bravia::router(Arc::clone(&endpoint.display)),
+            shown(&endpoint.display),
+            Arc::clone(&faults),
+            Arc::clone(&journal),
+            limits,
+        );
+        tasks.push(tokio::spawn(serve_device(FaultListener::new(listener), router, signal())));
+    }
+    let admin_router = admin::router(Arc::clone(&admin));
+    let admin_stopped = signal();
+    tasks.push(tokio::spawn(async move {
+        axum::serve(admin_listener, admin_router).with_graceful_shutdown(admin_stopped).await
+    }));
+    {
+        let (stop, faults, stopped) = (Arc::clone(&stop), Arc::clone(&faults), signal());
+        tasks.push(tokio::spawn(async move {
+            tokio::select! {
+                () = shutdown => {}
+                () = stopped => {}
+            }
+            faults.release_holds();
+            stop.send_replace(true);
+            Ok(())
+        }));
+    }
+    Ok(RunningServer { displays, admin_addr, admin, stop, tasks })
+}
+
+/// The addresses of `count` displays from `first`: consecutive ports, or port 0 for each.
+fn display_addrs(first: SocketAddr, count: usize) -> Result<Vec<SocketAddr>, ServeError> {
+    if first.port() == 0 {
+        return Ok(vec![first; count]);
+    }
+    let last = usize::from(first.port()) + count - 1;
+    if last > usize::from(u16::MAX) {
+        return Err(ServeError::Displays(format!(
+            "{count} displays from port {} need ports up to {last}, past 65535; give a lower port",
+            first.port()
+        )));
+    }
+    Ok((0..count)
+        .map(|i| {
+            let mut addr = first;
+            addr.set_port(first.port() + u16::try_from(i).unwrap_or(0));
+            addr
+        })
+        .collect())
+}
+
+async fn bind(addr: SocketAddr, what: &str) -> Result<TcpListener, ServeError> {
+    TcpListener::bind(addr).await.map_err(|source| ServeError::Bind {
+        what: what.to_owned(),
+        addr,
+        source,
+    })
+}
+
+/// A display as the admin API and the journal see it: the display, plus the PIN on its screen.
+fn shown(display: &Arc<Display>) -> Arc<dyn Device> {
+    Arc::new(Shown(Arc::clone(display)))
+}
+
+#[derive(Debug)]
+struct Shown(Arc<Display>);
+
+impl Device for Shown {
+    fn id(&self) -> &str {
+        self.0.id()
+    }
+
+    fn api(&self) -> &'static str {
+        self.0.api()
+    }
+
+    fn state(&self) -> Value {
+        self.0.state()
+    }
+
+    fn set_state(&self, patch: &Value) -> Result<(), String> {
+        self.0.set_state(patch)
+    }
+
+    fn reset(&self) {
+        self.0.reset();
+    }
+
+    fn provocations(&self) -> Vec<Provocation> {
+        self.0.provocations()
+    }
+
+    fn pin(&self) -> Option<String> {
+        self.0.pin().or_else(|| self.0.current_pin())
+    }
+}
+
+#[cfg(test)]
+#[path = "server_tests.rs"]
+mod tests;
