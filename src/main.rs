@@ -10,6 +10,7 @@ mod explain;
 mod lint;
 mod list;
 mod render;
+mod serve;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -36,6 +37,8 @@ enum Command {
     Lint(lint::Args),
     /// Diagnose one captured response (raw HTTP or a bare body): code, meaning, violations.
     Decode(decode::Args),
+    /// Start the virtual BRAVIA display(s) and the admin API on loopback.
+    Serve(serve::Args),
     /// Audit a whole capture (HAR 1.2 or NDJSON): every failed exchange explained, every
     /// protocol violation flagged, and a summary.
     Check(check::Args),
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         Command::Lint(args) => lint::run(&args, &mut out),
         Command::Decode(args) => decode::run(&args, &mut out),
         Command::Check(args) => check::run(&args, &mut out),
+        Command::Serve(args) => serve::run(&args, &mut out),
     }
     .and_then(|outcome| out.flush().map(|()| outcome).map_err(anyhow::Error::from));
     match result {

@@ -5,4 +5,5 @@ mod check;
 mod cli;
 mod decode;
 mod lint;
+mod serve;
 mod util;

@@ -37,7 +37,12 @@ use crate::faults::{
     with_faults_and_limits,
 };
 use crate::journal::Journal;
-use crate::scenario::{MAX_DISPLAYS, Scenario, ScenarioError};
+use crate::scenario::{Scenario, ScenarioError};
+
+/// The most displays `serve --displays N` runs in one process (a scenario file's
+/// `displays.count` stays within [`crate::scenario::MAX_DISPLAYS`]). Each display takes a
+/// port, so a fleet this large starts at a port at most 61439.
+pub const MAX_DISPLAYS: usize = 4096;
 
 /// How long stopping waits for connections in flight before it drops them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -50,12 +55,15 @@ pub struct ServeConfig {
     pub bravia_addr: SocketAddr,
     /// The admin API's address. Default `127.0.0.1:8090`.
     pub admin_addr: SocketAddr,
-    /// How many displays, 1 to 256; wins over the scenario's count. Default: the scenario's,
-    /// else 1.
+    /// How many displays, 1 to [`MAX_DISPLAYS`] (4096); wins over the scenario's count.
+    /// Default: the scenario's, else 1.
     pub displays: Option<usize>,
     /// The pre-shared key of every display; wins over the scenario. Default: the scenario's,
     /// else the display default, `0000`.
     pub psk: Option<String>,
+    /// The authentication mode of every display; wins over the scenario. Default: the
+    /// scenario's, else the display default, pre-shared key.
+    pub auth: Option<crate::bravia::AuthMode>,
     /// A scenario file: displays, state, fault rules, seed.
     pub scenario: Option<PathBuf>,
     /// The seed of the fault rules' draws; wins over the scenario. Default: the scenario's,
@@ -76,6 +84,7 @@ impl Default for ServeConfig {
             admin_addr: SocketAddr::from(([127, 0, 0, 1], 8090)),
             displays: None,
             psk: None,
+            auth: None,
             scenario: None,
             seed: None,
             allow_non_loopback: false,
@@ -259,6 +268,9 @@ pub async fn serve(
     let mut listeners = Vec::with_capacity(count);
     for (id, addr) in ids.iter().zip(addrs) {
         let mut display_config = scenario.display_config(id, DisplayConfig::default())?;
+        if let Some(auth) = config.auth {
+            display_config.auth = auth;
+        }
         if let Some(psk) = &config.psk {
             display_config.psk = Some(psk.clone());
         }

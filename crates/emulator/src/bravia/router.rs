@@ -220,10 +220,10 @@ async fn dispatch(display: &Display, service: &str, headers: &HeaderMap, body: &
             Answer::Error(entry) => return display.error(entry, id),
             Answer::Registered { token } => {
                 let mut response = success(&[], request.id);
-                let cookie = format!(
-                    "auth={token}; Path=/sony/; Max-Age={}",
-                    display.config.cookie_max_age.as_secs()
-                );
+                // Rounded up: Max-Age is whole seconds, and 0 would tell the client to drop a
+                // cookie the display still honours (pybravia did exactly that at 500 ms).
+                let max_age = display.config.cookie_max_age.as_millis().div_ceil(1000);
+                let cookie = format!("auth={token}; Path=/sony/; Max-Age={max_age}");
                 if let Ok(cookie) = HeaderValue::from_str(&cookie) {
                     response.headers_mut().insert(SET_COOKIE, cookie);
                 }

@@ -1,0 +1,183 @@
+//! `devfault serve`: the virtual BRAVIA display(s) and the admin API, until Ctrl-C.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::ValueEnum;
+use devfault_emulator::bravia::AuthMode;
+use devfault_emulator::server::{RunningServer, ServeConfig, serve};
+use serde_json::json;
+
+use crate::Outcome;
+
+/// Arguments of `devfault serve`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Address of the (first) BRAVIA display; more displays take the next ports.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    bravia: SocketAddr,
+    /// Address of the admin API (devices, state, fault rules, journal).
+    #[arg(long, default_value = "127.0.0.1:8090")]
+    admin: SocketAddr,
+    /// How many independent displays (default: the scenario's, else 1).
+    #[arg(long)]
+    displays: Option<usize>,
+    /// The displays' pre-shared key (X-Auth-PSK); default 0000.
+    #[arg(long)]
+    psk: Option<String>,
+    /// The displays' authentication mode (default psk).
+    #[arg(long, value_enum)]
+    auth: Option<Auth>,
+    /// A scenario file (JSON: displays, state, fault rules, seed; format in the README).
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+    /// Seed of the fault rules' random draws, for repeatable runs.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Allow addresses other than loopback. The emulator has no real security: only for a
+    /// network you control.
+    #[arg(long)]
+    listen_any: bool,
+    /// Write the bound addresses as JSON to this file once every listener is up (for scripts
+    /// that start the emulator on port 0).
+    #[arg(long)]
+    ready_file: Option<PathBuf>,
+}
+
+/// Authentication modes of the displays (the menu's IP control → Authentication).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, ValueEnum)]
+pub enum Auth {
+    /// No authentication.
+    None,
+    /// Pre-shared key in X-Auth-PSK.
+    Psk,
+    /// PIN registration (accessControl.actRegister) and the auth cookie.
+    Pin,
+    /// Either credential.
+    #[value(name = "psk+pin")]
+    PskAndPin,
+}
+
+impl From<Auth> for AuthMode {
+    fn from(auth: Auth) -> AuthMode {
+        match auth {
+            Auth::None => AuthMode::None,
+            Auth::Psk => AuthMode::Psk,
+            Auth::Pin => AuthMode::Pin,
+            Auth::PskAndPin => AuthMode::PskAndPin,
+        }
+    }
+}
+
+/// Runs the command until Ctrl-C or SIGTERM.
+pub fn run(args: &Args, out: &mut impl Write) -> Result<Outcome> {
+    let config = ServeConfig {
+        bravia_addr: args.bravia,
+        admin_addr: args.admin,
+        displays: args.displays,
+        psk: args.psk.clone(),
+        auth: args.auth.map(AuthMode::from),
+        scenario: args.scenario.clone(),
+        seed: args.seed,
+        allow_non_loopback: args.listen_any,
+        ..ServeConfig::default()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let server = serve(config, stop_signal()).await?;
+        announce(&server, args, out)?;
+        out.flush()?;
+        if let Some(path) = &args.ready_file {
+            let ready = json!({
+                "displays": server.displays().iter().map(|d| json!({"id": d.id, "url": format!("http://{}", d.addr)})).collect::<Vec<_>>(),
+                "admin": format!("http://{}", server.admin_addr()),
+                "seed": server.seed(),
+            });
+            // Written whole, then renamed: a script polling for the file never reads half of it.
+            let partial = path.with_extension("partial");
+            std::fs::write(&partial, ready.to_string())
+                .and_then(|()| std::fs::rename(&partial, path))
+                .with_context(|| format!("cannot write the ready file {}", path.display()))?;
+        }
+        server.wait().await?;
+        eprintln!("devfault: stopped");
+        Ok(Outcome::Success)
+    })
+}
+
+/// Ctrl-C, or SIGTERM on Unix.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// What is listening where, and how to reach it with curl.
+fn announce(server: &RunningServer, args: &Args, out: &mut impl Write) -> std::io::Result<()> {
+    let displays = server.displays();
+    let admin = server.admin_addr();
+    let psk = args.psk.as_deref().unwrap_or("0000");
+    let auth = args.auth.map_or("psk (default)", |a| match a {
+        Auth::None => "none",
+        Auth::Psk => "psk",
+        Auth::Pin => "pin",
+        Auth::PskAndPin => "psk+pin",
+    });
+    writeln!(out, "devfault emulator, on loopback until Ctrl-C")?;
+    for display in displays.iter().take(5) {
+        writeln!(out, "  BRAVIA display {:<10} http://{}/sony/", display.id, display.addr)?;
+    }
+    if displays.len() > 5 {
+        let last = &displays[displays.len() - 1];
+        writeln!(
+            out,
+            "  … {} more displays, up to {} at http://{}/sony/",
+            displays.len() - 5,
+            last.id,
+            last.addr
+        )?;
+    }
+    writeln!(out, "  admin API                 http://{admin}/")?;
+    writeln!(out, "  auth {auth}, pre-shared key {psk}; fault seed {}", server.seed())?;
+    let Some(first) = displays.first() else { return Ok(()) };
+    let url = format!("http://{}", first.addr);
+    writeln!(out)?;
+    writeln!(out, "Try:")?;
+    writeln!(
+        out,
+        "  curl -s {url}/sony/system -H 'X-Auth-PSK: {psk}' -d '{{\"method\":\"getPowerStatus\",\"params\":[],\"id\":1,\"version\":\"1.0\"}}'"
+    )?;
+    writeln!(
+        out,
+        "  curl -s {url}/sony/audio -H 'X-Auth-PSK: {psk}' -d '{{\"method\":\"setAudioVolume\",\"params\":[{{\"target\":\"speaker\",\"volume\":\"130\"}}],\"id\":2,\"version\":\"1.0\"}}'"
+    )?;
+    writeln!(out, "  curl -s http://{admin}/devices/{}", first.id)?;
+    writeln!(out, "  curl -s http://{admin}/devices/{}/provocations", first.id)?;
+    writeln!(
+        out,
+        "  curl -s -X PATCH http://{admin}/devices/{} -d '{{\"power\":\"standby\"}}'",
+        first.id
+    )?;
+    Ok(())
+}
