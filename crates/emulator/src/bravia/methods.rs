@@ -1015,6 +1015,16 @@ fn act_register(display: &Display, call: &Call<'_>) -> Outcome {
     match registration {
         Registration::Cookie(token) => Ok(Answer::Registered { token }),
         Registration::NoCookie => ok(vec![]),
-        Registration::PinShown => Err(err(Code::UNAUTHORIZED)),
+        Registration::PinShown => {
+            // A real display shows the PIN on screen; the emulator's screen is its log (and
+            // GET /devices/{id}/pin on the admin API).
+            if let Some(pin) = display.current_pin() {
+                eprintln!(
+                    "devfault: {} shows PIN {pin} for client {clientid:?} (accessControl.actRegister)",
+                    display.id
+                );
+            }
+            Err(err(Code::UNAUTHORIZED))
+        }
     }
 }
