@@ -208,19 +208,28 @@ impl Journal {
 
     /// Adds an entry, dropping the oldest when full; returns the sequence number given to it.
     pub fn record(&self, mut entry: JournalEntry) -> u64 {
-        let mut ring = self.lock();
-        entry.seq = ring.next_seq;
-        ring.next_seq += 1;
-        if self.capacity == 0 {
-            ring.dropped += 1;
-            return entry.seq;
+        // The evicted entry is freed after the lock is released: freeing its two dozen
+        // allocations under the lock made every request of every display wait on it.
+        let evicted;
+        let seq;
+        {
+            let mut ring = self.lock();
+            entry.seq = ring.next_seq;
+            seq = entry.seq;
+            ring.next_seq += 1;
+            if self.capacity == 0 {
+                ring.dropped += 1;
+                return seq;
+            }
+            evicted = if ring.entries.len() >= self.capacity {
+                ring.dropped += 1;
+                ring.entries.pop_front()
+            } else {
+                None
+            };
+            ring.entries.push_back(entry);
         }
-        while ring.entries.len() >= self.capacity {
-            ring.entries.pop_front();
-            ring.dropped += 1;
-        }
-        let seq = entry.seq;
-        ring.entries.push_back(entry);
+        drop(evicted);
         seq
     }
 

@@ -139,15 +139,9 @@ impl fmt::Display for ServeError {
     }
 }
 
-impl std::error::Error for ServeError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            ServeError::Scenario(error) => Some(error),
-            ServeError::Bind { source, .. } | ServeError::Server(source) => Some(source),
-            _ => None,
-        }
-    }
-}
+/// No `source()`: each message already includes its cause, and an error chain printed whole
+/// (`anyhow`'s `{:#}`) would otherwise say it twice.
+impl std::error::Error for ServeError {}
 
 impl From<ScenarioError> for ServeError {
     fn from(error: ScenarioError) -> ServeError {

@@ -153,14 +153,18 @@ pub(crate) static METHODS: &[Method] = &[
 ];
 
 /// The services, in table order.
-pub(crate) fn services() -> Vec<&'static str> {
-    let mut services: Vec<&'static str> = Vec::new();
-    for method in METHODS {
-        if method.service != EVERY_SERVICE && !services.contains(&method.service) {
-            services.push(method.service);
+pub(crate) fn services() -> &'static [&'static str] {
+    // Derived from the table once, not on every request.
+    static SERVICES: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        let mut services: Vec<&'static str> = Vec::new();
+        for method in METHODS {
+            if method.service != EVERY_SERVICE && !services.contains(&method.service) {
+                services.push(method.service);
+            }
         }
-    }
-    services
+        services
+    });
+    &SERVICES
 }
 
 /// The rows a service answers: the common ones first, as the real dump lists them.
@@ -318,7 +322,8 @@ fn supported_api_info(_: &Display, call: &Call<'_>) -> Outcome {
         Some(_) => return Err(bad()),
     };
     let infos: Vec<Value> = services()
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|s| wanted.is_empty() || wanted.contains(s))
         .map(service_info)
         .collect();

@@ -47,7 +47,7 @@ fn every_served_method_matches_the_real_dump() {
 #[test]
 fn the_table_has_no_duplicate_rows_and_every_service_is_served() {
     let services = methods::services();
-    for service in &services {
+    for service in services {
         let mut names: Vec<&str> = methods::methods_of(service).map(|m| m.name).collect();
         let count = names.len();
         names.sort_unstable();
