@@ -414,9 +414,15 @@ impl ApiCodec for BraviaCodec {
             .and_then(|rest| rest.split('/').next())
             .filter(|service| !service.is_empty())
             .map(str::to_owned);
-        let method = serde_json::from_slice::<Value>(body)
+        /// Only `method`, borrowed; the other members are skipped without being built.
+        #[derive(serde::Deserialize)]
+        struct MethodOnly<'a> {
+            #[serde(borrow)]
+            method: Option<std::borrow::Cow<'a, str>>,
+        }
+        let method = serde_json::from_slice::<MethodOnly<'_>>(body)
             .ok()
-            .and_then(|body| body.get("method").and_then(Value::as_str).map(str::to_owned));
+            .and_then(|body| body.method.map(std::borrow::Cow::into_owned));
         Classified { service, method }
     }
 
