@@ -123,74 +123,81 @@ pub fn diagnose(
     request_message_id: Option<&str>,
 ) -> Diagnosis {
     let pairs = headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
-    match api {
+    // Each vendor's outcome is read into the same (kind, code, message, unreadable) shape; the
+    // rest of the diagnosis is built once below.
+    let (said, entry, findings, retry_after) = match api {
         Api::Bravia => {
             use devfault_bravia::wire::{Outcome, decode_response};
             let response = decode_response(status, pairs, body);
-            let entry = response.entry();
-            let (kind, code, message, unreadable) = match &response.outcome {
-                Outcome::Success { .. } => (Kind::Success, None, None, None),
-                Outcome::Error(reply) => {
-                    (Kind::Error, Some(reply.code.to_string()), Some(reply.message.clone()), None)
-                }
-                Outcome::Bare => (Kind::Bare, None, None, None),
-                Outcome::Unreadable { reason, excerpt } => {
-                    (Kind::Unreadable, None, None, Some((reason.clone(), excerpt.clone())))
-                }
-                _ => (
-                    Kind::Unreadable,
-                    None,
-                    None,
-                    Some(("an outcome this devfault does not know".to_owned(), String::new())),
-                ),
-            };
-            Diagnosis {
-                api,
-                api_reason,
-                status,
-                kind,
-                code,
-                message,
-                entry,
-                unreadable,
-                findings: response.findings,
-                retry_after: response.retry_after,
+            let said = match &response.outcome {
+                Outcome::Success { .. } => Said::Success,
+                Outcome::Error(reply) => Said::Error(Some(reply.code.to_string()), &reply.message),
+                Outcome::Bare => Said::Bare,
+                Outcome::Unreadable { reason, excerpt } => Said::Unreadable(reason, excerpt),
+                _ => Said::Unknown,
             }
+            .parts();
+            (said, response.entry(), response.findings, response.retry_after)
         }
         Api::Thinq => {
             use devfault_thinq::wire::{Outcome, decode_response};
             let response = decode_response(status, pairs, body, request_message_id);
-            let entry = response.entry();
-            let (kind, code, message, unreadable) = match &response.outcome {
-                Outcome::Success { .. } => (Kind::Success, None, None, None),
+            let said = match &response.outcome {
+                Outcome::Success { .. } => Said::Success,
                 Outcome::Error(reply) => {
-                    let code = reply.code.to_string();
-                    let code = (!code.is_empty()).then_some(code);
-                    (Kind::Error, code, Some(reply.message.clone()), None)
+                    let code = Some(reply.code.to_string()).filter(|c| !c.is_empty());
+                    Said::Error(code, &reply.message)
                 }
-                Outcome::Bare => (Kind::Bare, None, None, None),
-                Outcome::Unreadable { reason, excerpt } => {
-                    (Kind::Unreadable, None, None, Some((reason.clone(), excerpt.clone())))
-                }
-                _ => (
-                    Kind::Unreadable,
-                    None,
-                    None,
-                    Some(("an outcome this devfault does not know".to_owned(), String::new())),
-                ),
-            };
-            Diagnosis {
-                api,
-                api_reason,
-                status,
-                kind,
-                code,
-                message,
-                entry,
-                unreadable,
-                findings: response.findings,
-                retry_after: response.retry_after,
+                Outcome::Bare => Said::Bare,
+                Outcome::Unreadable { reason, excerpt } => Said::Unreadable(reason, excerpt),
+                _ => Said::Unknown,
             }
+            .parts();
+            (said, response.entry(), response.findings, response.retry_after)
+        }
+    };
+    let (kind, code, message, unreadable) = said;
+    Diagnosis {
+        api,
+        api_reason,
+        status,
+        kind,
+        code,
+        message,
+        entry,
+        unreadable,
+        findings,
+        retry_after,
+    }
+}
+
+/// A vendor outcome, borrowed, in the shape both vendors share.
+enum Said<'a> {
+    Success,
+    Error(Option<String>, &'a str),
+    Bare,
+    Unreadable(&'a str, &'a str),
+    /// A variant added to a vendor's `#[non_exhaustive]` outcome after this was written.
+    Unknown,
+}
+
+type Parts = (Kind, Option<String>, Option<String>, Option<(String, String)>);
+
+impl Said<'_> {
+    fn parts(self) -> Parts {
+        match self {
+            Said::Success => (Kind::Success, None, None, None),
+            Said::Error(code, message) => (Kind::Error, code, Some(message.to_owned()), None),
+            Said::Bare => (Kind::Bare, None, None, None),
+            Said::Unreadable(reason, excerpt) => {
+                (Kind::Unreadable, None, None, Some((reason.to_owned(), excerpt.to_owned())))
+            }
+            Said::Unknown => (
+                Kind::Unreadable,
+                None,
+                None,
+                Some(("an outcome this devfault does not know".to_owned(), String::new())),
+            ),
         }
     }
 }
