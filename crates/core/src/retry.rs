@@ -402,7 +402,7 @@ mod tests {
             |_| async { Err(api(Retry::AfterQuotaReset)) },
             |_| async {},
         ));
-        let failure = failed.err().expect("fails");
+        let failure = failed.expect_err("fails");
         assert_eq!(failure.attempts, 1);
         let reopen = failure.reopens.expect("a reopen time");
         assert!(reopen.estimated);
