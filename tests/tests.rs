@@ -3,6 +3,7 @@
 mod api;
 mod check;
 mod cli;
+mod client_bravia;
 mod decode;
 mod lint;
 mod serve;

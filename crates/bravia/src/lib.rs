@@ -21,6 +21,10 @@
 //! ```
 #![deny(missing_docs)]
 
+#[cfg(feature = "client")]
+pub mod client;
+#[cfg(feature = "client")]
+mod services;
 mod table;
 pub mod wire;
 
