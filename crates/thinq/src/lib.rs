@@ -29,6 +29,11 @@
 //! ```
 #![deny(missing_docs)]
 
+#[cfg(feature = "client")]
+pub mod client;
+pub mod region;
+#[cfg(feature = "client")]
+mod resources;
 mod table;
 pub mod wire;
 
