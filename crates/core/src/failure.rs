@@ -281,7 +281,11 @@ impl fmt::Display for Failure {
         if !context.is_empty() {
             write!(f, " ({})", context.join(", "))?;
         }
-        write!(f, ": {}", self.message)?;
+        match self.entry {
+            Some(entry) if entry.reason == self.message => {}
+            Some(_) => write!(f, ": {:?}", self.message)?,
+            None => write!(f, ": {}", self.message)?,
+        }
         if self.code.is_some() {
             write!(f, "; {}", self.class)?;
         }

@@ -233,6 +233,10 @@ impl RetryPolicy {
         let mut attempt = 1;
         loop {
             match attempt_fn(attempt).await {
+                Ok(value) if attempt > 1 => {
+                    tracing::info!(target: "devfault::retry", call, attempt, "succeeded after retrying");
+                    return Ok(value);
+                }
                 Ok(value) => {
                     tracing::debug!(target: "devfault::retry", call, attempt, "succeeded");
                     return Ok(value);
@@ -251,6 +255,18 @@ impl RetryPolicy {
                             );
                             sleep(delay).await;
                             attempt += 1;
+                        }
+                        Decision::Stop(reason) if attempt == 1 => {
+                            // A first answer that is not retried is the caller's to report.
+                            tracing::debug!(
+                                target: "devfault::retry", call, attempt,
+                                kind = failure.kind.as_str(), code = failure.code.as_deref(),
+                                status = failure.status, retry = failure.retry.as_str(),
+                                "failed: {}; not retried: {}", failure.message, reason.as_str()
+                            );
+                            let failure =
+                                failure.with_reopen_estimate(SystemTime::now(), self.quota_window);
+                            return Err(failure);
                         }
                         Decision::Stop(reason) => {
                             tracing::warn!(
