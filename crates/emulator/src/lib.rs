@@ -10,5 +10,6 @@ pub mod faults;
 pub mod journal;
 pub mod scenario;
 pub mod server;
+pub mod tls;
 #[cfg(test)]
 mod testkit;
