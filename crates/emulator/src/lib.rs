@@ -10,6 +10,7 @@ pub mod faults;
 pub mod journal;
 pub mod scenario;
 pub mod server;
-pub mod tls;
 #[cfg(test)]
 mod testkit;
+pub mod thinq;
+pub mod tls;
