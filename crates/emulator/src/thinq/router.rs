@@ -332,9 +332,22 @@ fn check_headers(
     Ok(Some(user))
 }
 
-/// Reads the body within the cloud's limit; more is 1000.
-async fn read_body(cloud: &Cloud, body: Body) -> Result<Vec<u8>, Refusal> {
+/// Reads the body within the cloud's limit; more (declared or sent) is 1000. A declared
+/// length over the limit is refused before reading, so a client that sends only the head is
+/// answered at once.
+async fn read_body(cloud: &Cloud, headers: &HeaderMap, body: Body) -> Result<Vec<u8>, Refusal> {
     let limit = cloud.config.max_body_bytes;
+    let declared = text(headers, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(declared) = declared
+        && declared > limit as u64
+    {
+        return Err(Refusal::new(
+            Code::BAD_REQUEST,
+            format!(
+                "Content-Length {declared} is larger than the {limit} bytes a request may have"
+            ),
+        ));
+    }
     to_bytes(body, limit).await.map(|bytes| bytes.to_vec()).map_err(|_| {
         Refusal::new(
             Code::BAD_REQUEST,
@@ -373,7 +386,7 @@ async fn answer(
         }));
     };
     cloud.count_call(user)?;
-    let bytes = read_body(cloud, body).await?;
+    let bytes = read_body(cloud, headers, body).await?;
     let client = text(headers, "x-client-id").unwrap_or("").to_owned();
     let device = |foreign| cloud.appliance_of(user, id.unwrap_or(""), foreign);
     let owned = || cloud.user(user).map(|u| u.devices.as_slice()).unwrap_or(&[]);
