@@ -1,4 +1,5 @@
-//! `devfault serve`: the virtual BRAVIA display(s) and the admin API, until Ctrl-C.
+//! `devfault serve`: the virtual BRAVIA display(s), the virtual ThinQ Connect cloud and the
+//! admin API, until Ctrl-C.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -18,6 +19,21 @@ pub struct Args {
     /// Address of the (first) BRAVIA display; more displays take the next ports.
     #[arg(long, default_value = "127.0.0.1:8080")]
     bravia: SocketAddr,
+    /// Address of the virtual ThinQ Connect cloud.
+    #[arg(long, default_value = "127.0.0.1:8081")]
+    thinq: SocketAddr,
+    /// The ThinQ personal access token of user 1, who owns the default household (default:
+    /// the scenario's, else thinqpat-devfault-0000).
+    #[arg(long)]
+    thinq_token: Option<String>,
+    /// Generated ThinQ appliances (fleet-00000...), ten per generated user, besides the
+    /// default household.
+    #[arg(long)]
+    thinq_devices: Option<usize>,
+    /// ThinQ API calls allowed per token per hour; more answer 401 code 1314. 0: no limit
+    /// (default: the scenario's, else 3600).
+    #[arg(long)]
+    thinq_rate_limit: Option<u64>,
     /// Address of the admin API (devices, state, fault rules, journal).
     #[arg(long, default_value = "127.0.0.1:8090")]
     admin: SocketAddr,
@@ -76,6 +92,10 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<Outcome> {
     let config = ServeConfig {
         bravia_addr: args.bravia,
         admin_addr: args.admin,
+        thinq_addr: args.thinq,
+        thinq_token: args.thinq_token.clone(),
+        thinq_devices: args.thinq_devices,
+        thinq_rate_limit: args.thinq_rate_limit,
         displays: args.displays,
         psk: args.psk.clone(),
         auth: args.auth.map(AuthMode::from),
@@ -96,6 +116,10 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<Outcome> {
             let ready = json!({
                 "displays": server.displays().iter().map(|d| json!({"id": d.id, "url": format!("http://{}", d.addr)})).collect::<Vec<_>>(),
                 "admin": format!("http://{}", server.admin_addr()),
+                "thinq": {
+                    "url": format!("http://{}", server.thinq().addr),
+                    "token": server.thinq().cloud.token(),
+                },
                 "seed": server.seed(),
             });
             // Written whole, then renamed: a script polling for the file never reads half of it.
@@ -158,8 +182,12 @@ fn announce(server: &RunningServer, args: &Args, out: &mut impl Write) -> std::i
             last.addr
         )?;
     }
+    let thinq = server.thinq();
+    let appliances = thinq.cloud.appliances().len();
+    writeln!(out, "  ThinQ Connect cloud       http://{}/ ({appliances} appliances)", thinq.addr)?;
     writeln!(out, "  admin API                 http://{admin}/")?;
     writeln!(out, "  auth {auth}, pre-shared key {psk}; fault seed {}", server.seed())?;
+    writeln!(out, "  ThinQ token {}", thinq.cloud.token())?;
     let Some(first) = displays.first() else { return Ok(()) };
     let url = format!("http://{}", first.addr);
     writeln!(out)?;
@@ -179,5 +207,19 @@ fn announce(server: &RunningServer, args: &Args, out: &mut impl Write) -> std::i
         "  curl -s -X PATCH http://{admin}/devices/{} -d '{{\"power\":\"standby\"}}'",
         first.id
     )?;
+    let cloud = format!("http://{}", thinq.addr);
+    let headers = format!(
+        "-H 'Authorization: Bearer {}' -H 'x-country: US' -H 'x-message-id: fNvdZ1brTn-wWKUlWGoSVw' -H 'x-client-id: devfault-curl' -H 'x-api-key: {}'",
+        thinq.cloud.token(),
+        devfault_emulator::thinq::API_KEY
+    );
+    writeln!(out, "  curl -s {cloud}/devices {headers}")?;
+    writeln!(out, "  curl -s {cloud}/devices/ac-living-room/state {headers}")?;
+    writeln!(
+        out,
+        "  curl -s {cloud}/devices/ac-bedroom-off/control {headers} -d '{{\"airFlow\":{{\"windStrength\":\"HIGH\"}}}}'"
+    )?;
+    writeln!(out, "  curl -s http://{admin}/devices/ac-living-room")?;
+    writeln!(out, "  curl -s http://{admin}/devices/ac-living-room/provocations")?;
     Ok(())
 }

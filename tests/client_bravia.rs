@@ -22,6 +22,7 @@ impl Emulator {
         let config = ServeConfig {
             bravia_addr: "127.0.0.1:0".parse().expect("address"),
             admin_addr: "127.0.0.1:0".parse().expect("address"),
+            thinq_addr: "127.0.0.1:0".parse().expect("address"),
             auth,
             seed: Some(7),
             ..ServeConfig::default()

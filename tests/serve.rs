@@ -9,13 +9,18 @@ use serde_json::Value;
 
 use crate::util::scratch_file;
 
-/// One HTTP/1.1 request over a fresh connection; the whole response as text.
+/// One HTTP/1.1 POST over a fresh connection; the whole response as text.
 fn post(url: &str, path: &str, headers: &str, body: &str) -> String {
+    request(url, "POST", path, headers, body)
+}
+
+/// One HTTP/1.1 request over a fresh connection; the whole response as text.
+fn request(url: &str, method: &str, path: &str, headers: &str, body: &str) -> String {
     let addr = url.trim_start_matches("http://");
     let mut stream = TcpStream::connect(addr).expect("connects");
     stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
     let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(request.as_bytes()).expect("sent");
@@ -30,6 +35,7 @@ fn serve_announces_answers_and_stops_on_sigterm() {
     std::fs::remove_file(&ready).expect("no stale ready file");
     let child = Command::new(env!("CARGO_BIN_EXE_devfault"))
         .args(["serve", "--bravia", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--psk", "s3cret"])
+        .args(["--thinq", "127.0.0.1:0", "--thinq-token", "thinqpat-serve-test"])
         .arg("--ready-file")
         .arg(&ready)
         .stdout(Stdio::piped())
@@ -65,6 +71,18 @@ fn serve_announces_answers_and_stops_on_sigterm() {
             "the default PSK is not the chosen one: {denied}"
         );
         assert!(denied.ends_with(r#"{"error":[403,"Forbidden"],"id":2}"#), "{denied}");
+
+        let thinq = addresses["thinq"]["url"].as_str().expect("thinq url").to_owned();
+        assert!(thinq.starts_with("http://127.0.0.1:"), "{thinq}");
+        assert_eq!(addresses["thinq"]["token"], "thinqpat-serve-test");
+        let headers = "Authorization: Bearer thinqpat-serve-test\r\nx-country: US\r\nx-message-id: fNvdZ1brTn-wWKUlWGoSVw\r\nx-client-id: serve-test\r\nx-api-key: v6GFvkweNo7DK7yD3ylIZ9w52aKBU0eJ7wLXkSR3\r\n";
+        let devices = request(&thinq, "GET", "/devices", headers, "");
+        assert!(devices.starts_with("HTTP/1.1 200"), "{devices}");
+        assert!(devices.contains(r#""messageId":"fNvdZ1brTn-wWKUlWGoSVw""#), "{devices}");
+        assert!(devices.contains(r#""deviceId":"ac-living-room""#), "{devices}");
+        let offline = request(&thinq, "GET", "/devices/dryer-offline/state", headers, "");
+        assert!(offline.starts_with("HTTP/1.1 416"), "{offline}");
+        assert!(offline.ends_with(r#""error":{"message":"Not connected device","code":"1222"}}"#));
     });
     let kill =
         Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
@@ -75,6 +93,8 @@ fn serve_announces_answers_and_stops_on_sigterm() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("BRAVIA display bravia-0"), "{stdout}");
     assert!(stdout.contains("pre-shared key s3cret"), "{stdout}");
+    assert!(stdout.contains("ThinQ token thinqpat-serve-test"), "{stdout}");
+    assert!(stdout.contains("/devices/ac-living-room/state -H 'Authorization: Bearer"), "{stdout}");
     assert!(stdout.contains("curl -s http://127.0.0.1:"), "{stdout}");
     assert!(String::from_utf8_lossy(&output.stderr).contains("devfault: stopped"));
 }
@@ -82,7 +102,15 @@ fn serve_announces_answers_and_stops_on_sigterm() {
 #[test]
 fn serve_refuses_a_non_loopback_address_by_default() {
     let output = Command::new(env!("CARGO_BIN_EXE_devfault"))
-        .args(["serve", "--bravia", "0.0.0.0:0", "--admin", "127.0.0.1:0"])
+        .args([
+            "serve",
+            "--bravia",
+            "0.0.0.0:0",
+            "--admin",
+            "127.0.0.1:0",
+            "--thinq",
+            "127.0.0.1:0",
+        ])
         .output()
         .expect("runs");
     assert_eq!(output.status.code(), Some(2), "{output:?}");

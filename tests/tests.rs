@@ -4,6 +4,7 @@ mod api;
 mod check;
 mod cli;
 mod client_bravia;
+mod client_thinq;
 mod decode;
 mod lint;
 mod serve;

@@ -12,6 +12,10 @@ status is 1 when a case failed.
 Emulators are started lazily (on the first case that uses them), reset through the admin API
 (`POST /reset`) before every case, and stopped with SIGTERM by PID at the end, on an
 exception, on SIGTERM/SIGINT (which `timeout` sends) and at interpreter exit.
+
+Every emulator also runs the virtual ThinQ Connect cloud on its own free port (`--thinq
+127.0.0.1:0`), so that emulators running side by side never compete for the default port;
+`Emulator.thinq_url()` and `Emulator.thinq_token()` say where it is and whose it is.
 """
 
 from __future__ import annotations
@@ -66,11 +70,16 @@ class Emulator:
         psk: str | None = None,
         auth: str | None = None,
         scenario: dict[str, Any] | None = None,
+        thinq_rate_limit: int | None = None,
+        thinq_tls: bool = False,
     ) -> None:
         self.name = name
         self.psk = psk
         self.auth = auth
         self.scenario = scenario
+        self.thinq_rate_limit = thinq_rate_limit
+        self.thinq_tls = thinq_tls
+        self.thinq: dict[str, str] = {}
         self.proc: subprocess.Popen[bytes] | None = None
         self.workdir: Path | None = None
         self.displays: list[dict[str, str]] = []
@@ -106,9 +115,16 @@ class Emulator:
             "127.0.0.1:0",
             "--admin",
             "127.0.0.1:0",
+            "--thinq",
+            "127.0.0.1:0",
             "--ready-file",
             str(ready),
         ]
+        if self.thinq_rate_limit is not None:
+            args += ["--thinq-rate-limit", str(self.thinq_rate_limit)]
+        if self.thinq_tls:
+            # The cloud's TLS listener, on a free port too (reported as thinq.tls_url).
+            args += ["--thinq-tls", "127.0.0.1:0"]
         if self.psk is not None:
             args += ["--psk", self.psk]
         if self.auth is not None:
@@ -139,6 +155,7 @@ class Emulator:
                 if info is not None:
                     self.displays = info["displays"]
                     self.admin_url = info["admin"].rstrip("/")
+                    self.thinq = info.get("thinq") or {}
                     return
             if time.monotonic() > deadline:
                 raise HarnessError(
@@ -192,6 +209,28 @@ class Emulator:
     def device_id(self, display: int = 0) -> str:
         return self.displays[display]["id"]
 
+    # -- the ThinQ cloud -------------------------------------------------------------------
+
+    def thinq_url(self) -> str:
+        """`http://127.0.0.1:PORT` of the ThinQ cloud, from the ready file."""
+        return self._thinq_field("url").rstrip("/")
+
+    def thinq_tls_url(self) -> str:
+        """`https://127.0.0.1:PORT` of the cloud's TLS listener (with `thinq_tls=True`)."""
+        return self._thinq_field("tls_url").rstrip("/")
+
+    def thinq_token(self) -> str:
+        """User 1's personal access token, from the ready file."""
+        return self._thinq_field("token")
+
+    def _thinq_field(self, key: str) -> str:
+        value = self.thinq.get(key)
+        if not isinstance(value, str) or not value:
+            raise HarnessError(
+                f"the ready file of {self.name!r} has no thinq.{key}: thinq is {self.thinq!r}"
+            )
+        return value
+
     # -- the admin API --------------------------------------------------------------------
 
     def admin(self, method: str, path: str, body: Any = None) -> Any:
@@ -215,6 +254,14 @@ class Emulator:
 
     def patch(self, patch: dict[str, Any], display: int = 0) -> dict[str, Any]:
         return self.admin("PATCH", f"/devices/{self.device_id(display)}", patch)["state"]
+
+    def device(self, device_id: str) -> dict[str, Any]:
+        """Any device the admin API lists (a display, a ThinQ appliance), by id."""
+        return self.admin("GET", f"/devices/{device_id}")
+
+    def patch_device(self, device_id: str, patch: dict[str, Any]) -> dict[str, Any]:
+        """Changes any device's state through the admin API; answers the device."""
+        return self.admin("PATCH", f"/devices/{device_id}", patch)
 
     def pin(self, display: int = 0) -> str | None:
         return self.admin("GET", f"/devices/{self.device_id(display)}/pin")["pin"]

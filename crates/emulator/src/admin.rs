@@ -71,6 +71,12 @@ pub const ENDPOINTS: &[Endpoint] = &[
     },
     Endpoint {
         method: "GET",
+        path: "/provocations",
+        description: "For each API served (bravia, thinq) and each of its codes: how to provoke it.",
+        example: "curl -s http://127.0.0.1:8090/provocations",
+    },
+    Endpoint {
+        method: "GET",
         path: "/devices/{id}/pin",
         description: "The PIN the device shows on screen now (BRAVIA, after an actRegister without a PIN), or null.",
         example: "curl -s http://127.0.0.1:8090/devices/bravia-0/pin",
@@ -283,6 +289,7 @@ pub fn router(admin: Arc<Admin>) -> Router {
         .route("/devices/{id}", get(get_device).patch(patch_device))
         .route("/devices/{id}/provocations", get(provocations))
         .route("/devices/{id}/pin", get(pin))
+        .route("/provocations", get(all_provocations))
         .route("/faults", get(list_faults).post(add_faults).delete(clear_faults))
         .route("/faults/seed", get(get_seed).post(set_seed))
         .route("/faults/{id}", axum::routing::delete(remove_fault))
@@ -391,6 +398,22 @@ async fn patch_device(
 async fn provocations(State(admin): State<Arc<Admin>>, Path(id): Path<String>) -> Answer {
     let entry = admin.find(&id)?;
     ok(json!({ "device": id, "provocations": entry.device.provocations() }))
+}
+
+/// Per API, the provocations of its first device: every device of an API lists the same
+/// codes (a display's list follows its configuration; the first display's is shown).
+async fn all_provocations(State(admin): State<Arc<Admin>>) -> Answer {
+    let mut apis = serde_json::Map::new();
+    for entry in &admin.devices {
+        let api = entry.device.api();
+        if !apis.contains_key(api) {
+            apis.insert(
+                api.to_owned(),
+                json!({ "device": entry.device.id(), "provocations": entry.device.provocations() }),
+            );
+        }
+    }
+    ok(json!({ "apis": apis }))
 }
 
 async fn pin(State(admin): State<Arc<Admin>>, Path(id): Path<String>) -> Answer {

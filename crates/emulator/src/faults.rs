@@ -307,12 +307,15 @@ pub struct Classified {
     pub service: Option<String>,
     /// The RPC method (`getPowerStatus`).
     pub method: Option<String>,
+    /// The device the path names, for an API whose one server fronts many devices (a ThinQ
+    /// appliance in `/devices/{id}/state`); rules and the journal then see that device
+    /// rather than the server's.
+    pub device: Option<String>,
 }
 
 /// One vendor API as the fault layer needs it: its codes, its encoder, its decoder.
 ///
-/// BRAVIA's is [`BraviaCodec`]. The ThinQ emulator plugs its own in with
-/// [`Faults::with_codec`]; until then [`ThinqPending`] accepts ThinQ codes and answers 501.
+/// BRAVIA's is [`BraviaCodec`]; ThinQ's is [`crate::thinq::ThinqCodec`].
 pub trait ApiCodec: Send + Sync + fmt::Debug {
     /// The API id (`bravia`, `thinq`).
     fn api(&self) -> &'static str;
@@ -324,6 +327,18 @@ pub trait ApiCodec: Send + Sync + fmt::Debug {
     /// The response a device of this API sends for `code`, given the request's body (for ids
     /// to echo).
     fn error_response(&self, code: &ResolvedCode, request_body: &[u8]) -> Response;
+
+    /// [`ApiCodec::error_response`] given the request's headers too, for an API that echoes
+    /// one of them (ThinQ's `x-message-id`). The fault layer calls this one.
+    fn error_response_to(
+        &self,
+        code: &ResolvedCode,
+        request_headers: &HeaderMap,
+        request_body: &[u8],
+    ) -> Response {
+        let _ = request_headers;
+        self.error_response(code, request_body)
+    }
 
     /// The response to a request whose body did not come whole in time.
     fn body_timeout(&self) -> Response {
@@ -423,7 +438,7 @@ impl ApiCodec for BraviaCodec {
         let method = serde_json::from_slice::<MethodOnly<'_>>(body)
             .ok()
             .and_then(|body| body.method.map(std::borrow::Cow::into_owned));
-        Classified { service, method }
+        Classified { service, method, device: None }
     }
 
     fn decode(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> Decoded {
@@ -449,53 +464,6 @@ impl ApiCodec for BraviaCodec {
             }),
         };
         Decoded { code, violations }
-    }
-}
-
-/// The ThinQ codec until the ThinQ emulator plugs its encoder in: it accepts four-digit code
-/// strings (`"1101"`) and answers `501 Not Implemented`, saying so.
-#[derive(Clone, Copy, Default, Debug)]
-pub struct ThinqPending;
-
-impl ApiCodec for ThinqPending {
-    fn api(&self) -> &'static str {
-        "thinq"
-    }
-
-    fn resolve(&self, code: &Value, _message: Option<&str>) -> Result<ResolvedCode, String> {
-        match code.as_str() {
-            Some(text) if text.len() == 4 && text.bytes().all(|b| b.is_ascii_digit()) => {
-                Ok(ResolvedCode {
-                    api: "thinq",
-                    code: text.to_owned(),
-                    reason: String::new(),
-                    message: String::new(),
-                    http_status: 501,
-                    entry: None,
-                })
-            }
-            _ => Err(format!(
-                "{code} is not a ThinQ code (a four-digit string such as \"1101\"); list the codes with `devfault list --api thinq`"
-            )),
-        }
-    }
-
-    fn error_response(&self, code: &ResolvedCode, _request_body: &[u8]) -> Response {
-        json_error(
-            StatusCode::NOT_IMPLEMENTED,
-            &format!(
-                "ThinQ code {} cannot be sent yet: the ThinQ encoder is not plugged into the fault layer",
-                code.code
-            ),
-        )
-    }
-
-    fn classify(&self, _path: &str, _body: &[u8]) -> Classified {
-        Classified::default()
-    }
-
-    fn decode(&self, _status: u16, _headers: &HeaderMap, _body: &[u8]) -> Decoded {
-        Decoded::default()
     }
 }
 
@@ -600,7 +568,7 @@ impl Faults {
     /// ThinQ placeholder.
     pub fn new(seed: u64) -> Faults {
         Faults {
-            codecs: vec![Arc::new(BraviaCodec), Arc::new(ThinqPending)],
+            codecs: vec![Arc::new(BraviaCodec), Arc::new(crate::thinq::ThinqCodec)],
             max_hold: DEFAULT_MAX_HOLD,
             released: watch::Sender::new(false),
             inner: Mutex::new(Inner {
@@ -1256,6 +1224,8 @@ pub fn with_faults_and_limits(
 /// What the journal will say about one exchange, gathered as it goes.
 struct Exchange<'a> {
     state: &'a LayerState,
+    /// The device the request addresses (see [`Classified::device`]).
+    device: String,
     time: String,
     started: Instant,
     request: RecordedRequest,
@@ -1271,7 +1241,7 @@ impl Exchange<'_> {
         self.state.journal.record(JournalEntry {
             seq: 0,
             time: self.time.clone(),
-            device: self.state.device.id().to_owned(),
+            device: self.device.clone(),
             api: self.state.device.api().to_owned(),
             request: self.request.clone(),
             outcome,
@@ -1345,7 +1315,8 @@ async fn intercept(State(state): State<LayerState>, request: Request, next: Next
         Read::Unread(body, declared) => (Bytes::new(), Some(body), Some(declared)),
         Read::Late(bytes) => {
             let request = RecordedRequest::new(method, path, &parts.headers, &bytes);
-            let exchange = Exchange { state: &state, time, started, request, fired: None };
+            let device = state.device.id().to_owned();
+            let exchange = Exchange { state: &state, device, time, started, request, fired: None };
             let response = match &codec {
                 Some(codec) => codec.body_timeout(),
                 None => json_error(StatusCode::REQUEST_TIMEOUT, "the request body came too slowly"),
@@ -1361,9 +1332,10 @@ async fn intercept(State(state): State<LayerState>, request: Request, next: Next
 
     let classified =
         codec.as_ref().map(|codec| codec.classify(parts.uri.path(), &bytes)).unwrap_or_default();
+    let device = classified.device.clone().unwrap_or_else(|| state.device.id().to_owned());
     let info = RequestInfo {
         api: api.to_owned(),
-        device: state.device.id().to_owned(),
+        device: device.clone(),
         http_method: method.to_owned(),
         path: parts.uri.path().to_owned(),
         service: classified.service.clone(),
@@ -1378,6 +1350,7 @@ async fn intercept(State(state): State<LayerState>, request: Request, next: Next
     let rule = state.faults.decide(&info);
     let exchange = Exchange {
         state: &state,
+        device,
         time,
         started,
         request: recorded,
@@ -1394,7 +1367,7 @@ async fn intercept(State(state): State<LayerState>, request: Request, next: Next
     match &rule.action {
         Action::Code(code, headers) => {
             let mut response = match &codec {
-                Some(codec) => codec.error_response(code, &bytes),
+                Some(codec) => codec.error_response_to(code, &parts.headers, &bytes),
                 None => json_error(StatusCode::NOT_IMPLEMENTED, "no codec for this API"),
             };
             add_headers(&mut response, headers);

@@ -12,3 +12,5 @@ pub mod scenario;
 pub mod server;
 #[cfg(test)]
 mod testkit;
+pub mod thinq;
+pub mod tls;

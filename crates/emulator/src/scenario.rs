@@ -1,5 +1,6 @@
-//! Scenario files: a fleet of displays, their settings and starting state, fault rules and a
-//! seed, in one JSON file given to `devfault serve --scenario FILE`.
+//! Scenario files: a fleet of displays, the ThinQ cloud's settings and appliances, their
+//! starting state, fault rules and a seed, in one JSON file given to
+//! `devfault serve --scenario FILE`.
 //!
 //! ```json
 //! {
@@ -13,7 +14,15 @@
 //!       "bravia-2": { "quirks": { "http_error_body": false, "interface_version": "5.0.1" } }
 //!     }
 //!   },
-//!   "state": { "bravia-1": { "power": "standby" } },
+//!   "thinq": {
+//!     "rate_limit": 100,
+//!     "appliances": [ { "id": "washer-attic", "type": "DEVICE_WASHER", "owner": 3 } ]
+//!   },
+//!   "state": {
+//!     "bravia-1": { "power": "standby" },
+//!     "washer-attic": { "online": false },
+//!     "ac-living-room": { "airConJobMode": { "currentJobMode": "AIR_DRY" } }
+//!   },
 //!   "faults": [
 //!     { "match": { "device": "bravia-2", "service": "audio" }, "action": "reset", "count": 2 },
 //!     { "match": { "device": "bravia-2" }, "action": "delay", "delay_ms": 1500,
@@ -23,7 +32,9 @@
 //!     { "match": { "method": "getContentList" },
 //!       "action": "code", "code": 7, "message": "not power-on" },
 //!     { "match": { "path": "/sony/appControl" },
-//!       "action": "status", "status": 503, "headers": { "Retry-After": "5" } }
+//!       "action": "status", "status": 503, "headers": { "Retry-After": "5" } },
+//!     { "match": { "device": "fridge-kitchen", "method": "get_device_status" },
+//!       "action": "code", "code": "2209", "count": 1 }
 //!   ]
 //! }
 //! ```
@@ -38,6 +49,12 @@
 //!   (durations in milliseconds); `serve --psk` wins over both.
 //! - `state.<id>`: a state patch, as `PATCH /devices/<id>` takes it, applied at start and at
 //!   every `POST /reset`.
+//! - `thinq`: the ThinQ cloud: `token` (user 1's), `devices` (generated appliances),
+//!   `rate_limit` (calls per token per hour, 0 for none), `rate_limit_code` (`"1314"` or
+//!   `"1306"`), `event_subscription_limit`, and `appliances`: `id`, `type` (a deviceType of
+//!   the emulated ones), `owner` (user number, default 1; user N > 2 gets the token
+//!   `thinqpat-devfault-` and N - 1 in four digits), `alias`. `serve --thinq-*` wins.
+//!   ThinQ appliances and `thinq-cloud` take `state` patches as `PATCH /devices/<id>` does.
 //! - `faults`: fault rules, as `POST /faults` takes them, tried in this order.
 //!
 //! Every error names the file, the line and column, and the member (`faults[1].code`), with
@@ -55,6 +72,7 @@ use serde_json::{Map, Value};
 use crate::admin::Baseline;
 use crate::bravia::{AuthMode, DisplayConfig, IrccPath, StandbyError};
 use crate::faults::{Faults, RuleSpec};
+use crate::thinq::{Cloud, CloudConfig, RateLimitCode};
 
 /// The most displays one process runs.
 pub const MAX_DISPLAYS: usize = 256;
@@ -78,6 +96,9 @@ pub struct Scenario {
     /// Fault rules, tried in this order.
     #[serde(default)]
     pub faults: Vec<RuleSpec>,
+    /// The ThinQ cloud: its settings and appliances beyond the default household.
+    #[serde(default, skip_serializing_if = "ThinqSection::is_empty")]
+    pub thinq: ThinqSection,
     #[serde(skip)]
     source: Option<Source>,
 }
@@ -90,6 +111,7 @@ impl PartialEq for Scenario {
             && self.displays == other.displays
             && self.state == other.state
             && self.faults == other.faults
+            && self.thinq == other.thinq
     }
 }
 
@@ -113,6 +135,59 @@ pub struct Displays {
     /// Display settings for one display, by id (`bravia-1`), over `config`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub each: BTreeMap<String, Map<String, Value>>,
+}
+
+/// The ThinQ cloud of a scenario; `serve --thinq-*` flags win over it.
+#[derive(Clone, Default, PartialEq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThinqSection {
+    /// User 1's token (`serve --thinq-token` wins).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// Generated appliances (`serve --thinq-devices` wins).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub devices: Option<usize>,
+    /// API calls per token per hour, 0 for no limit (`serve --thinq-rate-limit` wins).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<u64>,
+    /// `"1314"` (default, the live cloud's) or `"1306"` (the SDK enum's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit_code: Option<String>,
+    /// Event subscriptions one user may hold (one more is 1312).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_subscription_limit: Option<usize>,
+    /// Appliances added after the household and the fleet.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub appliances: Vec<ThinqAppliance>,
+}
+
+impl ThinqSection {
+    /// True when it says nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == ThinqSection::default()
+    }
+}
+
+/// One appliance of a scenario's `thinq.appliances`.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThinqAppliance {
+    /// Its deviceId (1 to 128 of `A-Za-z0-9._-`).
+    pub id: String,
+    /// Its deviceType (`DEVICE_WASHER`).
+    #[serde(rename = "type")]
+    pub device_type: String,
+    /// Its owner: user 1 (default), 2, or a higher number, whose token is
+    /// `thinqpat-devfault-NNNN` with NNNN = owner - 1.
+    #[serde(default = "first_user")]
+    pub owner: u32,
+    /// Its alias in `GET /devices` (default: the id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+}
+
+fn first_user() -> u32 {
+    1
 }
 
 /// Why a scenario was refused, and where.
@@ -286,6 +361,52 @@ impl Scenario {
             }
         }
         Ok(config)
+    }
+
+    /// The cloud's settings: `base` changed by the scenario's `thinq` members.
+    pub fn cloud_config(&self, base: CloudConfig) -> Result<CloudConfig, ScenarioError> {
+        let thinq = &self.thinq;
+        let mut config = base;
+        if let Some(token) = &thinq.token {
+            config.token = token.clone();
+        }
+        if let Some(devices) = thinq.devices {
+            config.fleet = devices;
+        }
+        if let Some(limit) = thinq.rate_limit {
+            config.rate_limit = limit;
+        }
+        if let Some(code) = &thinq.rate_limit_code {
+            config.rate_limit_code = match code.as_str() {
+                "1314" => RateLimitCode::UserApiCalls,
+                "1306" => RateLimitCode::ApiCalls,
+                other => {
+                    return Err(self.error(
+                        "thinq.rate_limit_code",
+                        format!("{other:?} is not \"1314\" or \"1306\""),
+                    ));
+                }
+            };
+        }
+        if let Some(limit) = thinq.event_subscription_limit {
+            config.event_subscription_limit = limit;
+        }
+        Ok(config)
+    }
+
+    /// Adds the scenario's `thinq.appliances` to `cloud`.
+    pub fn add_appliances(&self, cloud: &mut Cloud) -> Result<(), ScenarioError> {
+        for (index, appliance) in self.thinq.appliances.iter().enumerate() {
+            cloud
+                .add_appliance(
+                    &appliance.id,
+                    &appliance.device_type,
+                    appliance.owner,
+                    appliance.alias.as_deref(),
+                )
+                .map_err(|message| self.error(&format!("thinq.appliances[{index}]"), message))?;
+        }
+        Ok(())
     }
 
     /// What `POST /reset` returns to: the state patches, the fault rules, the seed.

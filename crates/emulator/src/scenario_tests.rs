@@ -16,11 +16,14 @@ fn the_documented_example_is_a_valid_scenario() {
     assert_eq!(scenario.displays.count, Some(3));
     assert_eq!(scenario.displays.config["psk"], "0000");
     assert_eq!(scenario.state["bravia-1"], json!({"power": "standby"}));
-    assert_eq!(scenario.faults.len(), 5);
+    assert_eq!(scenario.faults.len(), 6);
     assert_eq!(scenario.faults[2].action, ActionKind::Code);
     scenario.check_faults(&Faults::new(1)).unwrap();
-    let ids: Vec<String> = (0..3).map(|i| format!("bravia-{i}")).collect();
+    let mut ids: Vec<String> = (0..3).map(|i| format!("bravia-{i}")).collect();
+    assert!(scenario.check_devices(&ids).is_err(), "the ThinQ appliances are not displays");
+    ids.extend(["washer-attic", "ac-living-room", "fridge-kitchen"].map(str::to_owned));
     scenario.check_devices(&ids).unwrap();
+    assert_eq!(scenario.thinq.appliances[0].owner, 3);
     let one = scenario.display_config("bravia-1", DisplayConfig::default()).unwrap();
     assert_eq!((one.auth, one.psk), (AuthMode::Pin, None));
     assert_eq!(one.quirks.standby_error, StandbyError::DisplayOff);
@@ -30,7 +33,12 @@ fn the_documented_example_is_a_valid_scenario() {
     assert_eq!(two.quirks.interface_version, "5.0.1");
     let baseline = scenario.baseline();
     assert_eq!(baseline.seed, Some(42));
-    assert_eq!(baseline.state, [("bravia-1".to_owned(), json!({"power": "standby"}))]);
+    assert_eq!(baseline.state.len(), 3);
+    assert_eq!(
+        baseline.state[0],
+        ("ac-living-room".to_owned(), json!({"airConJobMode": {"currentJobMode": "AIR_DRY"}}))
+    );
+    assert_eq!(baseline.state[1], ("bravia-1".to_owned(), json!({"power": "standby"})));
     assert_eq!(baseline.faults, scenario.faults);
 }
 

@@ -1,5 +1,5 @@
-//! `devfault serve`: binds every listener (the BRAVIA displays on consecutive ports, the admin
-//! API), starts serving, and hands back the bound addresses, so the command only prints and
+//! `devfault serve`: binds every listener (the BRAVIA displays on consecutive ports, the
+//! ThinQ Connect cloud, the admin API), starts serving, and hands back the bound addresses, so the command only prints and
 //! waits.
 //!
 //! ```no_run
@@ -38,6 +38,10 @@ use crate::faults::{
 };
 use crate::journal::Journal;
 use crate::scenario::{Scenario, ScenarioError};
+use crate::thinq::{self, Cloud, CloudConfig};
+
+/// The most generated ThinQ appliances `serve --thinq-devices N` makes.
+pub const MAX_THINQ_DEVICES: usize = 100_000;
 
 /// The most displays `serve --displays N` runs in one process (a scenario file's
 /// `displays.count` stays within [`crate::scenario::MAX_DISPLAYS`]). Each display takes a
@@ -55,6 +59,16 @@ pub struct ServeConfig {
     pub bravia_addr: SocketAddr,
     /// The admin API's address. Default `127.0.0.1:8090`.
     pub admin_addr: SocketAddr,
+    /// The ThinQ Connect cloud's address. Default `127.0.0.1:8081`.
+    pub thinq_addr: SocketAddr,
+    /// User 1's ThinQ token; wins over the scenario. Default: the scenario's, else
+    /// `thinqpat-devfault-0000`.
+    pub thinq_token: Option<String>,
+    /// Generated ThinQ appliances, 0 to [`MAX_THINQ_DEVICES`]; wins over the scenario.
+    pub thinq_devices: Option<usize>,
+    /// ThinQ API calls per token per hour, 0 for no limit; wins over the scenario. Default:
+    /// the scenario's, else 3600.
+    pub thinq_rate_limit: Option<u64>,
     /// How many displays, 1 to [`MAX_DISPLAYS`] (4096); wins over the scenario's count.
     /// Default: the scenario's, else 1.
     pub displays: Option<usize>,
@@ -82,6 +96,10 @@ impl Default for ServeConfig {
         ServeConfig {
             bravia_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             admin_addr: SocketAddr::from(([127, 0, 0, 1], 8090)),
+            thinq_addr: SocketAddr::from(([127, 0, 0, 1], 8081)),
+            thinq_token: None,
+            thinq_devices: None,
+            thinq_rate_limit: None,
             displays: None,
             psk: None,
             auth: None,
@@ -109,6 +127,8 @@ pub enum ServeError {
     Scenario(ScenarioError),
     /// The number of displays, or the ports they need, are out of range.
     Displays(String),
+    /// The ThinQ cloud's settings are out of range.
+    Thinq(String),
     /// A listener could not be bound.
     Bind {
         /// What it was for (`bravia-2`, `the admin API`).
@@ -130,7 +150,7 @@ impl fmt::Display for ServeError {
                 "{addr} ({what}) is not a loopback address; the emulator has no real security, so it listens on 127.0.0.1 or ::1 unless non-loopback addresses are allowed explicitly"
             ),
             ServeError::Scenario(error) => write!(f, "{error}"),
-            ServeError::Displays(message) => f.write_str(message),
+            ServeError::Displays(message) | ServeError::Thinq(message) => f.write_str(message),
             ServeError::Bind { what, addr, source } => {
                 write!(f, "cannot listen on {addr} for {what}: {source}")
             }
@@ -160,10 +180,20 @@ pub struct DisplayEndpoint {
     pub display: Arc<Display>,
 }
 
+/// The ThinQ cloud being served.
+#[derive(Clone, Debug)]
+pub struct ThinqEndpoint {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The cloud.
+    pub cloud: Arc<Cloud>,
+}
+
 /// The servers `serve` started. Dropping it stops them.
 #[derive(Debug)]
 pub struct RunningServer {
     displays: Vec<DisplayEndpoint>,
+    thinq: ThinqEndpoint,
     admin_addr: SocketAddr,
     admin: Arc<Admin>,
     stop: Arc<watch::Sender<bool>>,
@@ -174,6 +204,11 @@ impl RunningServer {
     /// The displays, in id order.
     pub fn displays(&self) -> &[DisplayEndpoint] {
         &self.displays
+    }
+
+    /// The ThinQ cloud.
+    pub fn thinq(&self) -> &ThinqEndpoint {
+        &self.thinq
     }
 
     /// Where the admin API listens.
@@ -235,7 +270,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<RunningServer, ServeError> {
     if !config.allow_non_loopback {
-        for (what, addr) in [("bravia", config.bravia_addr), ("admin", config.admin_addr)] {
+        for (what, addr) in [
+            ("bravia", config.bravia_addr),
+            ("thinq", config.thinq_addr),
+            ("admin", config.admin_addr),
+        ] {
             if !addr.ip().is_loopback() {
                 return Err(ServeError::NotLoopback { what, addr });
             }
@@ -253,7 +292,29 @@ pub async fn serve(
     if !(1..=MAX_DISPLAYS).contains(&count) {
         return Err(ServeError::Displays(format!("{count} displays: give 1 to {MAX_DISPLAYS}")));
     }
-    let ids: Vec<String> = (0..count).map(|i| format!("bravia-{i}")).collect();
+    let mut cloud_config = scenario.cloud_config(CloudConfig::default())?;
+    if let Some(token) = &config.thinq_token {
+        cloud_config.token = token.clone();
+    }
+    if let Some(devices) = config.thinq_devices {
+        cloud_config.fleet = devices;
+    }
+    if let Some(limit) = config.thinq_rate_limit {
+        cloud_config.rate_limit = limit;
+    }
+    if cloud_config.fleet > MAX_THINQ_DEVICES {
+        return Err(ServeError::Thinq(format!(
+            "{} ThinQ appliances: give 0 to {MAX_THINQ_DEVICES}",
+            cloud_config.fleet
+        )));
+    }
+    let mut cloud = Cloud::new(cloud_config);
+    scenario.add_appliances(&mut cloud)?;
+    let cloud = Arc::new(cloud);
+
+    let mut ids: Vec<String> = (0..count).map(|i| format!("bravia-{i}")).collect();
+    ids.push(thinq::CLOUD_ID.to_owned());
+    ids.extend(cloud.appliances().iter().map(|a| a.id().to_owned()));
     scenario.check_devices(&ids)?;
     let addrs = display_addrs(config.bravia_addr, count)?;
 
@@ -283,6 +344,26 @@ pub async fn serve(
         listeners.push(listener);
         displays.push(DisplayEndpoint { id: id.clone(), addr, display });
     }
+    for appliance in cloud.appliances() {
+        if let Some(patch) = scenario.state.get(appliance.id()) {
+            appliance
+                .set_state(patch)
+                .map_err(|message| scenario.error(&format!("state.{}", appliance.id()), message))?;
+        }
+    }
+    if let Some(patch) = scenario.state.get(thinq::CLOUD_ID) {
+        cloud
+            .set_state(patch)
+            .map_err(|message| scenario.error(&format!("state.{}", thinq::CLOUD_ID), message))?;
+    }
+    let thinq_listener = bind(config.thinq_addr, "the ThinQ cloud").await?;
+    let thinq_addr = thinq_listener.local_addr().map_err(|source| ServeError::Bind {
+        what: "the ThinQ cloud".to_owned(),
+        addr: config.thinq_addr,
+        source,
+    })?;
+    cloud.set_addr(thinq_addr);
+    let thinq = ThinqEndpoint { addr: thinq_addr, cloud: Arc::clone(&cloud) };
     let admin_listener = bind(config.admin_addr, "the admin API").await?;
     let admin_addr = admin_listener.local_addr().map_err(|source| ServeError::Bind {
         what: "the admin API".to_owned(),
@@ -295,6 +376,10 @@ pub async fn serve(
     baseline.seed = Some(seed);
     for endpoint in &displays {
         admin = admin.with_device(shown(&endpoint.display), Some(endpoint.addr));
+    }
+    admin = admin.with_device(Arc::clone(&cloud) as Arc<dyn Device>, Some(thinq_addr));
+    for appliance in cloud.appliances() {
+        admin = admin.with_device(Arc::clone(appliance) as Arc<dyn Device>, Some(thinq_addr));
     }
     let admin = Arc::new(admin.with_baseline(baseline));
     admin.reset().map_err(|message| scenario.error("faults", message))?;
@@ -309,7 +394,7 @@ pub async fn serve(
             }
         }
     };
-    let mut tasks = Vec::with_capacity(count + 2);
+    let mut tasks = Vec::with_capacity(count + 3);
     for (endpoint, listener) in displays.iter().zip(listeners) {
         let limits = BodyLimits {
             max_bytes: endpoint.display.config().max_body_bytes,
@@ -323,6 +408,24 @@ pub async fn serve(
             limits,
         );
         tasks.push(tokio::spawn(serve_device(FaultListener::new(listener), router, signal())));
+    }
+    {
+        let limits = BodyLimits {
+            max_bytes: cloud.config().max_body_bytes,
+            timeout: BodyLimits::default().timeout,
+        };
+        let router = with_faults_and_limits(
+            thinq::router(Arc::clone(&cloud)),
+            Arc::clone(&cloud) as Arc<dyn Device>,
+            Arc::clone(&faults),
+            Arc::clone(&journal),
+            limits,
+        );
+        tasks.push(tokio::spawn(serve_device(
+            FaultListener::new(thinq_listener),
+            router,
+            signal(),
+        )));
     }
     let admin_router = admin::router(Arc::clone(&admin));
     let admin_stopped = signal();
@@ -341,7 +444,7 @@ pub async fn serve(
             Ok(())
         }));
     }
-    Ok(RunningServer { displays, admin_addr, admin, stop, tasks })
+    Ok(RunningServer { displays, thinq, admin_addr, admin, stop, tasks })
 }
 
 /// The addresses of `count` displays from `first`: consecutive ports, or port 0 for each.

@@ -12,6 +12,7 @@ fn local(displays: usize) -> ServeConfig {
     ServeConfig {
         bravia_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         admin_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        thinq_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         displays: Some(displays),
         seed: Some(1),
         max_hold: Duration::from_secs(2),
@@ -72,7 +73,9 @@ async fn a_fleet_of_displays_answers_independently() {
 
     let listed = admin_get(&running, "/devices").await;
     let listed = listed["devices"].as_array().unwrap();
-    assert_eq!(listed.len(), 3);
+    let thinq = running.thinq().cloud.appliances().len() + 1;
+    assert_eq!(listed.len(), 3 + thinq, "the displays, the cloud and its appliances");
+    assert!(listed[3..].iter().all(|device| device["api"] == "thinq"));
     for (listed, display) in listed.iter().zip(&displays) {
         assert_eq!(listed["id"], display.id.as_str());
         assert_eq!(listed["address"], display.addr.to_string());
@@ -227,7 +230,10 @@ async fn the_documented_scenario_runs() {
     let running = serve(config, never()).await.unwrap();
     assert_eq!(running.displays().len(), 3);
     assert_eq!(running.seed(), 42);
-    assert_eq!(running.admin().faults().rules().len(), 5);
+    assert_eq!(running.admin().faults().rules().len(), 6);
+    let attic = running.thinq().cloud.appliance("washer-attic").expect("the scenario's washer");
+    assert_eq!(attic.state()["online"], false);
+    assert_eq!(running.thinq().cloud.config().rate_limit, 100);
     let addrs: Vec<SocketAddr> = running.displays().iter().map(|d| d.addr).collect();
     assert_eq!(power(addrs[1]).await, "standby");
     // bravia-2's audio service resets the connection, twice.

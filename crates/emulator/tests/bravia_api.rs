@@ -29,6 +29,7 @@ async fn start() -> RunningServer {
     let config = ServeConfig {
         bravia_addr: loopback,
         admin_addr: loopback,
+        thinq_addr: loopback,
         psk: Some(PSK.to_owned()),
         seed: Some(1),
         ..ServeConfig::default()

@@ -41,6 +41,7 @@ async fn every_fault_only_code_is_emitted_with_its_status_and_a_conforming_body(
     let config = ServeConfig {
         bravia_addr: "127.0.0.1:0".parse().expect("addr"),
         admin_addr: "127.0.0.1:0".parse().expect("addr"),
+        thinq_addr: "127.0.0.1:0".parse().expect("addr"),
         seed: Some(1),
         ..ServeConfig::default()
     };

@@ -1,0 +1,756 @@
+//! The virtual ThinQ Connect cloud: LG's personal-access-token API (`/route`, `/devices`,
+//! profiles, state, control, push and event subscriptions, clients, energy) over a household
+//! of appliances built from LG's official profile and state examples, with every code of the
+//! registry reachable.
+//!
+//! - [`Cloud`] holds the users (tokens), the appliances and the counters, and implements
+//!   [`Device`] as `thinq-cloud`, so the admin API can change the rate limit at run time.
+//! - [`Appliance`] is one appliance: its state (shared with its type's template until first
+//!   written, so a fleet of 10,000 costs little), online, remote control, subscriptions. It
+//!   implements [`Device`] for the admin API.
+//! - [`router`] serves the cloud; [`ThinqCodec`] plugs its codes into the fault layer.
+//! - Every error body comes from a registry row through `devfault_thinq::wire`, so a wrong
+//!   status and code pair cannot be written.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use devfault_emulator::thinq::{Cloud, CloudConfig, router};
+//! use devfault_emulator::device::Device;
+//!
+//! let cloud = Arc::new(Cloud::new(CloudConfig::default()));
+//! let ac = cloud.appliance("ac-living-room").expect("the default household");
+//! ac.set_state(&serde_json::json!({"online": false})).unwrap();
+//! assert_eq!(ac.state()["online"], false);
+//! let _app: axum::Router = router(cloud);
+//! ```
+
+mod codec;
+mod control;
+mod kinds;
+mod provocations;
+mod router;
+
+use std::collections::{BTreeSet, HashMap};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+
+use devfault_thinq::Code;
+use serde_json::{Map, Value, json};
+
+pub use codec::ThinqCodec;
+pub use router::router;
+
+use crate::device::{Device, Provocation};
+use kinds::Kind;
+
+/// The `x-api-key` every request carries: the fixed value LG publishes (SDK `const.API_KEY`).
+pub const API_KEY: &str = "v6GFvkweNo7DK7yD3ylIZ9w52aKBU0eJ7wLXkSR3";
+
+/// User 1's token unless configured otherwise.
+pub const DEFAULT_TOKEN: &str = "thinqpat-devfault-0000";
+
+/// User 2's token: the owner of `ac-neighbour`, "a device of another user".
+pub const NEIGHBOUR_TOKEN: &str = "thinqpat-devfault-0001";
+
+/// The id of the cloud itself, as the admin API and the journal name it.
+pub const CLOUD_ID: &str = "thinq-cloud";
+
+/// A refusal of a request: the code to answer, the state or mode 2302/2305 name, and a
+/// detail for the `x-devfault-reason` header (the envelope carries only the registry text).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub(crate) struct Refusal {
+    pub code: Code,
+    pub state_or_mode: Option<String>,
+    pub detail: String,
+}
+
+impl Refusal {
+    pub(crate) fn new(code: Code, detail: impl Into<String>) -> Refusal {
+        Refusal { code, state_or_mode: None, detail: detail.into() }
+    }
+
+    pub(crate) fn templated(code: Code, value: &str, detail: impl Into<String>) -> Refusal {
+        Refusal { code, state_or_mode: Some(value.to_owned()), detail: detail.into() }
+    }
+}
+
+/// Which code the rate limit answers with.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+pub enum RateLimitCode {
+    /// `1314` "Exceeded User API calls" at 401: what the live cloud sends (default).
+    #[default]
+    UserApiCalls,
+    /// `1306` "Exceeded API calls" at 401: the SDK's enum name, for clients that match it.
+    ApiCalls,
+}
+
+impl RateLimitCode {
+    fn code(self) -> Code {
+        match self {
+            RateLimitCode::UserApiCalls => Code::EXCEEDED_USER_API_CALLS,
+            RateLimitCode::ApiCalls => Code::EXCEEDED_API_CALLS,
+        }
+    }
+}
+
+/// How the cloud is set up.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct CloudConfig {
+    /// User 1's personal access token. Default [`DEFAULT_TOKEN`].
+    pub token: String,
+    /// Generated appliances added after the household (`fleet-00000`...), ten per generated
+    /// user (tokens `thinqpat-devfault-fleet-0`...). Default 0.
+    pub fleet: usize,
+    /// API calls per token per [`CloudConfig::rate_window`]; 0: no limit. Default 3600.
+    pub rate_limit: u64,
+    /// The length of the rate-limit window. Default one hour.
+    pub rate_window: Duration,
+    /// The code the rate limit answers with. Default 1314.
+    pub rate_limit_code: RateLimitCode,
+    /// Event subscriptions one user may hold; one more is 1312. Default 20.
+    pub event_subscription_limit: usize,
+    /// The largest request body; more is 1000. Default 64 KiB.
+    pub max_body_bytes: usize,
+}
+
+impl Default for CloudConfig {
+    fn default() -> CloudConfig {
+        CloudConfig {
+            token: DEFAULT_TOKEN.to_owned(),
+            fleet: 0,
+            rate_limit: 3600,
+            rate_window: Duration::from_secs(3600),
+            rate_limit_code: RateLimitCode::UserApiCalls,
+            event_subscription_limit: 20,
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// Why a user's token is refused though it is someone's.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum UserStatus {
+    Active,
+    /// 1302 Not found token: the token expired.
+    Expired,
+    /// 1303 Not found user: the account is gone.
+    Deleted,
+    /// 1304 Not acceptable terms: the user has not accepted the terms.
+    TermsPending,
+}
+
+/// The users besides user 1 (whose token is configured): token and status.
+const USERS: &[(&str, UserStatus)] = &[
+    (NEIGHBOUR_TOKEN, UserStatus::Active),
+    ("thinqpat-devfault-expired", UserStatus::Expired),
+    ("thinqpat-devfault-deleted", UserStatus::Deleted),
+    ("thinqpat-devfault-terms", UserStatus::TermsPending),
+];
+
+/// One household appliance: id, owner (1-based user number), type, alias, online, remote
+/// control, reportable, and a patch of the type's initial state.
+type HouseholdRow = (&'static str, u32, &'static str, &'static str, bool, bool, bool, &'static str);
+
+/// The default household, listed by `GET /devices` in this order.
+const HOUSEHOLD: &[HouseholdRow] = &[
+    ("ac-living-room", 1, "DEVICE_AIR_CONDITIONER", "Living room AC", true, true, true, "{}"),
+    ("washer-main", 1, "DEVICE_WASHER", "Washer", true, true, true, "{}"),
+    ("fridge-kitchen", 1, "DEVICE_REFRIGERATOR", "Kitchen fridge", true, true, true, "{}"),
+    (
+        "ac-bedroom-off",
+        1,
+        "DEVICE_AIR_CONDITIONER",
+        "Bedroom AC",
+        true,
+        true,
+        true,
+        r#"{"operation": {"airConOperationMode": "POWER_OFF"}}"#,
+    ),
+    (
+        "washer-remote-off",
+        1,
+        "DEVICE_WASHER",
+        "Basement washer",
+        true,
+        false,
+        true,
+        r#"{"remoteControlEnable": {"remoteControlEnabled": false}}"#,
+    ),
+    ("dryer-offline", 1, "DEVICE_DRYER", "Dryer", false, true, true, "{}"),
+    ("fridge-garage", 1, "DEVICE_REFRIGERATOR", "Garage fridge", true, true, false, "{}"),
+    ("ac-neighbour", 2, "DEVICE_AIR_CONDITIONER", "Neighbour's AC", true, true, true, "{}"),
+];
+
+/// Appliances user 1 deleted: any request naming one is 1217 Already device deleted.
+const DELETED: &[&str] = &["dehumidifier-deleted"];
+
+/// The grammar of a device id: 1 to 128 of `A-Za-z0-9._-`; anything else is 1224.
+pub(crate) fn is_device_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// A user: token, status, devices, registered clients, calls in the current window.
+#[derive(Debug)]
+struct User {
+    token: String,
+    status: UserStatus,
+    devices: Vec<u32>,
+    clients: Mutex<Clients>,
+    calls: Mutex<(Instant, u64)>,
+}
+
+/// The clients a user registered (`POST /client`) and those receiving push
+/// (`POST /push/devices`).
+#[derive(Clone, Default, Debug)]
+struct Clients {
+    registered: BTreeSet<String>,
+    push: BTreeSet<String>,
+}
+
+/// What an appliance is now. The state is shared with the type's template until written.
+#[derive(Clone, Debug)]
+struct Live {
+    state: Arc<Value>,
+    online: bool,
+    remote: bool,
+    reportable: bool,
+    push: bool,
+    event: bool,
+}
+
+/// A virtual appliance.
+#[derive(Debug)]
+pub struct Appliance {
+    id: String,
+    kind: &'static Kind,
+    alias: String,
+    owner: u32,
+    initial: Live,
+    live: Mutex<Live>,
+}
+
+impl Appliance {
+    fn new(id: String, kind: &'static Kind, alias: String, owner: u32, initial: Live) -> Appliance {
+        Appliance { id, kind, alias, owner, live: Mutex::new(initial.clone()), initial }
+    }
+
+    /// Its `deviceType` (`DEVICE_WASHER`).
+    pub fn device_type(&self) -> &'static str {
+        self.kind.device_type
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Live> {
+        lock(&self.live)
+    }
+
+    /// Remote control: the state's `remoteControlEnable` where the type reports it (every
+    /// location must allow it), else the appliance's own flag.
+    fn remote_enabled(&self, live: &Live) -> bool {
+        let flags: Vec<bool> = match live.state.as_ref() {
+            Value::Array(locations) => locations
+                .iter()
+                .filter_map(|l| {
+                    l.get("remoteControlEnable")?.get("remoteControlEnabled")?.as_bool()
+                })
+                .collect(),
+            state => state
+                .get("remoteControlEnable")
+                .and_then(|r| r.get("remoteControlEnabled"))
+                .and_then(Value::as_bool)
+                .into_iter()
+                .collect(),
+        };
+        if flags.is_empty() { live.remote } else { flags.iter().all(|f| *f) }
+    }
+
+    /// The `GET /devices` entry.
+    fn listing(&self) -> Value {
+        json!({
+            "deviceId": self.id,
+            "deviceInfo": {
+                "deviceType": self.kind.device_type,
+                "modelName": self.kind.model_name,
+                "alias": self.alias,
+                "reportable": self.lock().reportable,
+            }
+        })
+    }
+
+    /// Runs a control command: profile, then online (1222), remote control (2301), the
+    /// state's refusals, then applies it.
+    fn control(&self, body: &Value) -> Result<(), Refusal> {
+        let command = control::parse(self.kind, body)?;
+        let mut live = self.lock();
+        if !live.online {
+            return Err(Refusal::new(
+                Code::NOT_CONNECTED_DEVICE,
+                format!("{} is offline", self.id),
+            ));
+        }
+        if !self.remote_enabled(&live) {
+            return Err(Refusal::new(
+                Code::COMMAND_NOT_SUPPORTED_IN_REMOTE_OFF,
+                format!("{} has remote control disabled", self.id),
+            ));
+        }
+        control::check_state(self.kind, &live.state, &command)?;
+        control::apply(self.kind, Arc::make_mut(&mut live.state), &command);
+        Ok(())
+    }
+}
+
+/// A lock that survives a panicked holder: the data is plain, always consistent.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Device for Appliance {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn api(&self) -> &'static str {
+        devfault_thinq::API
+    }
+
+    fn state(&self) -> Value {
+        let live = self.lock().clone();
+        json!({
+            "deviceType": self.kind.device_type,
+            "modelName": self.kind.model_name,
+            "alias": self.alias,
+            "owner": self.owner,
+            "online": live.online,
+            "remoteControlEnabled": self.remote_enabled(&live),
+            "reportable": live.reportable,
+            "pushSubscribed": live.push,
+            "eventSubscribed": live.event,
+            "state": live.state.as_ref(),
+        })
+    }
+
+    /// `online`, `remoteControlEnabled`, `reportable` (booleans), `state` (a partial ThinQ
+    /// state), or resources of the profile directly (`{"runState": {"currentState": "ERROR"}}`).
+    fn set_state(&self, patch: &Value) -> Result<(), String> {
+        let Value::Object(members) = patch else {
+            return Err(format!("the patch {patch} is not a JSON object"));
+        };
+        let resources: Vec<String> = match self.kind.profile.get("property") {
+            Some(Value::Object(map)) => map.keys().cloned().collect(),
+            Some(Value::Array(locations)) => locations
+                .iter()
+                .filter_map(Value::as_object)
+                .flat_map(|l| l.keys().cloned())
+                .collect(),
+            _ => Vec::new(),
+        };
+        let mut live = self.lock().clone();
+        let mut partial = Map::new();
+        for (key, value) in members {
+            let flag =
+                || value.as_bool().ok_or_else(|| format!("{key} is {value}: give true or false"));
+            match key.as_str() {
+                "online" => live.online = flag()?,
+                "reportable" => live.reportable = flag()?,
+                "remoteControlEnabled" => {
+                    let on = flag()?;
+                    live.remote = on;
+                    if resources.iter().any(|r| r == "remoteControlEnable") {
+                        kinds::merge_state(
+                            Arc::make_mut(&mut live.state),
+                            &json!({"remoteControlEnable": {"remoteControlEnabled": on}}),
+                        );
+                    }
+                }
+                "state" => match value {
+                    Value::Object(_) | Value::Array(_) => {
+                        kinds::merge_state(Arc::make_mut(&mut live.state), value);
+                    }
+                    _ => {
+                        return Err(format!("state is {value}: give a partial ThinQ state object"));
+                    }
+                },
+                resource if resources.iter().any(|r| r == resource) || resource == "location" => {
+                    partial.insert(key.clone(), value.clone());
+                }
+                other => {
+                    return Err(format!(
+                        "{other:?} is neither online, remoteControlEnabled, reportable, state nor a resource of {} ({})",
+                        self.kind.device_type,
+                        resources.join(", ")
+                    ));
+                }
+            }
+        }
+        if !partial.is_empty() {
+            kinds::merge_state(Arc::make_mut(&mut live.state), &Value::Object(partial));
+        }
+        *self.lock() = live;
+        Ok(())
+    }
+
+    fn reset(&self) {
+        *self.lock() = self.initial.clone();
+    }
+
+    fn provocations(&self) -> Vec<Provocation> {
+        provocations::list()
+    }
+}
+
+/// The virtual cloud: users, appliances, counters.
+#[derive(Debug)]
+pub struct Cloud {
+    config: CloudConfig,
+    users: Vec<User>,
+    tokens: HashMap<String, u32>,
+    appliances: Vec<Arc<Appliance>>,
+    by_id: HashMap<String, u32>,
+    rate_limit: AtomicU64,
+    rate_limit_code: AtomicU16,
+    event_limit: AtomicUsize,
+    addr: OnceLock<SocketAddr>,
+}
+
+impl Cloud {
+    /// The cloud with the default household, plus `config.fleet` generated appliances.
+    pub fn new(config: CloudConfig) -> Cloud {
+        let mut users = Vec::new();
+        let mut user = |token: String, status| {
+            users.push(User {
+                token,
+                status,
+                devices: Vec::new(),
+                clients: Mutex::new(Clients::default()),
+                calls: Mutex::new((Instant::now(), 0)),
+            });
+        };
+        user(config.token.clone(), UserStatus::Active);
+        for (token, status) in USERS {
+            user((*token).to_owned(), *status);
+        }
+        let fleet_users = config.fleet.div_ceil(10);
+        for n in 0..fleet_users {
+            user(format!("thinqpat-devfault-fleet-{n}"), UserStatus::Active);
+        }
+        let mut cloud = Cloud {
+            rate_limit: AtomicU64::new(config.rate_limit),
+            rate_limit_code: AtomicU16::new(config.rate_limit_code.code().as_u16()),
+            event_limit: AtomicUsize::new(config.event_subscription_limit),
+            tokens: users.iter().enumerate().map(|(i, u)| (u.token.clone(), i as u32)).collect(),
+            users,
+            appliances: Vec::new(),
+            by_id: HashMap::new(),
+            addr: OnceLock::new(),
+            config,
+        };
+        for (id, owner, device_type, alias, online, remote, reportable, patch) in HOUSEHOLD {
+            let Some(kind) = kinds::by_type(device_type) else { continue };
+            let mut state = kind.initial.clone();
+            let patch: Value = serde_json::from_str(patch).unwrap_or(Value::Null);
+            kinds::merge_state(&mut state, &patch);
+            let live = Live {
+                state: Arc::new(state),
+                online: *online,
+                remote: *remote,
+                reportable: *reportable,
+                push: false,
+                event: false,
+            };
+            cloud.add((*id).to_owned(), kind, (*alias).to_owned(), owner - 1, live);
+        }
+        let templates: Vec<Arc<Value>> =
+            kinds::all().iter().map(|kind| Arc::new(kind.initial.clone())).collect();
+        let first_fleet_user = (1 + USERS.len()) as u32;
+        for n in 0..cloud.config.fleet {
+            let index = n % templates.len();
+            let kind = &kinds::all()[index];
+            let live = Live {
+                state: Arc::clone(&templates[index]),
+                online: true,
+                remote: true,
+                reportable: true,
+                push: false,
+                event: false,
+            };
+            let owner = first_fleet_user + (n / 10) as u32;
+            cloud.add(format!("fleet-{n:05}"), kind, format!("Fleet {n}"), owner, live);
+        }
+        cloud
+    }
+
+    fn add(&mut self, id: String, kind: &'static Kind, alias: String, owner: u32, live: Live) {
+        let index = self.appliances.len() as u32;
+        self.by_id.insert(id.clone(), index);
+        if let Some(user) = self.users.get_mut(owner as usize) {
+            user.devices.push(index);
+        }
+        self.appliances.push(Arc::new(Appliance::new(id, kind, alias, owner, live)));
+    }
+
+    /// Adds an appliance of `device_type` owned by user `owner` (1-based; a new user with
+    /// token `thinqpat-devfault-NNNN` is made for an owner not yet known), as a scenario
+    /// file's `thinq.appliances` does.
+    pub fn add_appliance(
+        &mut self,
+        id: &str,
+        device_type: &str,
+        owner: u32,
+        alias: Option<&str>,
+    ) -> Result<(), String> {
+        if !is_device_id(id) {
+            return Err(format!("{id:?} is not a device id: 1 to 128 of A-Za-z0-9._-"));
+        }
+        if self.by_id.contains_key(id) {
+            return Err(format!("device {id:?} exists already"));
+        }
+        let kind = kinds::by_type(device_type).ok_or_else(|| {
+            format!("{device_type:?} is not an emulated type; types: {}", kinds::type_names())
+        })?;
+        let index = match owner {
+            0 => return Err("owner 0: users are numbered from 1".to_owned()),
+            1 | 2 => owner - 1,
+            n => {
+                let token = user_token(n);
+                match self.tokens.get(&token) {
+                    Some(&index) => index,
+                    None => {
+                        let index = self.users.len() as u32;
+                        self.tokens.insert(token.clone(), index);
+                        self.users.push(User {
+                            token,
+                            status: UserStatus::Active,
+                            devices: Vec::new(),
+                            clients: Mutex::new(Clients::default()),
+                            calls: Mutex::new((Instant::now(), 0)),
+                        });
+                        index
+                    }
+                }
+            }
+        };
+        let live = Live {
+            state: Arc::new(kind.initial.clone()),
+            online: true,
+            remote: true,
+            reportable: true,
+            push: false,
+            event: false,
+        };
+        self.add(id.to_owned(), kind, alias.unwrap_or(id).to_owned(), index, live);
+        Ok(())
+    }
+
+    /// The configuration it was made with.
+    pub fn config(&self) -> &CloudConfig {
+        &self.config
+    }
+
+    /// User 1's token.
+    pub fn token(&self) -> &str {
+        &self.config.token
+    }
+
+    /// Every appliance, household first.
+    pub fn appliances(&self) -> &[Arc<Appliance>] {
+        &self.appliances
+    }
+
+    /// The appliance with this id.
+    pub fn appliance(&self, id: &str) -> Option<&Arc<Appliance>> {
+        self.by_id.get(id).and_then(|&i| self.appliances.get(i as usize))
+    }
+
+    /// Tells the cloud where it listens, for `/route` (the first call wins).
+    pub fn set_addr(&self, addr: SocketAddr) {
+        let _ = self.addr.set(addr);
+    }
+
+    /// Where it listens, as told; `127.0.0.1:8081` until then.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr.get().copied().unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8081)))
+    }
+
+    /// The user a bearer token belongs to: 1218 for nobody's, 1302/1303/1304 by status.
+    fn user_of(&self, token: &str) -> Result<u32, Refusal> {
+        let index = *self.tokens.get(token).ok_or_else(|| {
+            Refusal::new(Code::INVALID_TOKEN_AGAIN, format!("no user has the token {token:?}"))
+        })?;
+        let refusal = |code, why: &str| Err(Refusal::new(code, format!("token {token:?}: {why}")));
+        match self.users.get(index as usize).map(|u| u.status) {
+            Some(UserStatus::Active) => Ok(index),
+            Some(UserStatus::Expired) => refusal(Code::NOT_FOUND_TOKEN, "expired"),
+            Some(UserStatus::Deleted) => refusal(Code::NOT_FOUND_USER, "its user is deleted"),
+            Some(UserStatus::TermsPending) => {
+                refusal(Code::NOT_ACCEPTABLE_TERMS, "its user has not accepted the terms")
+            }
+            None => refusal(Code::NOT_FOUND_USER, "no such user"),
+        }
+    }
+
+    /// Counts a call of `user`: over the limit in the current window is 1314 (or 1306).
+    fn count_call(&self, user: u32) -> Result<(), Refusal> {
+        let limit = self.rate_limit.load(Ordering::Relaxed);
+        let Some(user) = self.users.get(user as usize) else { return Ok(()) };
+        let mut calls = lock(&user.calls);
+        let now = Instant::now();
+        if now.duration_since(calls.0) >= self.config.rate_window {
+            *calls = (now, 0);
+        }
+        calls.1 += 1;
+        if limit > 0 && calls.1 > limit {
+            let code = Code::new(u32::from(self.rate_limit_code.load(Ordering::Relaxed)))
+                .unwrap_or(Code::EXCEEDED_USER_API_CALLS);
+            let left = self.config.rate_window.saturating_sub(now.duration_since(calls.0));
+            return Err(Refusal::new(
+                code,
+                format!("{limit} calls per window used; the window ends in {} s", left.as_secs()),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The appliance `id` as `user` may address it: 1224 for a malformed id, 1217 for a
+    /// deleted one, 1205 for an unknown one, `foreign` (1212, or 1211 for subscriptions) for
+    /// another user's.
+    fn appliance_of(&self, user: u32, id: &str, foreign: Code) -> Result<&Appliance, Refusal> {
+        if !is_device_id(id) {
+            return Err(Refusal::new(
+                Code::INVALID_DEVICE_ID,
+                format!("{id:?} is not a device id: 1 to 128 of A-Za-z0-9._-"),
+            ));
+        }
+        if DELETED.contains(&id) {
+            return Err(Refusal::new(Code::ALREADY_DEVICE_DELETED, format!("{id} was deleted")));
+        }
+        let appliance = self.appliance(id).ok_or_else(|| {
+            Refusal::new(
+                Code::NOT_EXIST_DEVICE,
+                format!("no device {id:?}; GET /devices lists yours"),
+            )
+        })?;
+        if appliance.owner != user {
+            return Err(Refusal::new(foreign, format!("{id} belongs to another user")));
+        }
+        Ok(appliance)
+    }
+
+    fn user(&self, user: u32) -> Option<&User> {
+        self.users.get(user as usize)
+    }
+}
+
+/// The token of generated user `n` (1-based): `thinqpat-devfault-NNNN` with `n - 1`.
+fn user_token(n: u32) -> String {
+    format!("thinqpat-devfault-{:04}", n.saturating_sub(1))
+}
+
+impl Device for Cloud {
+    fn id(&self) -> &str {
+        CLOUD_ID
+    }
+
+    fn api(&self) -> &'static str {
+        devfault_thinq::API
+    }
+
+    fn state(&self) -> Value {
+        let code = self.rate_limit_code.load(Ordering::Relaxed);
+        let users: Vec<Value> = self
+            .users
+            .iter()
+            .map(|user| {
+                let calls = lock(&user.calls).1;
+                let clients = lock(&user.clients).clone();
+                json!({
+                    "token": user.token,
+                    "status": format!("{:?}", user.status).to_lowercase(),
+                    "devices": user.devices.len(),
+                    "calls_this_window": calls,
+                    "clients": clients.registered,
+                    "push_clients": clients.push,
+                })
+            })
+            .collect();
+        json!({
+            "url": format!("http://{}", self.addr()),
+            "rate_limit": self.rate_limit.load(Ordering::Relaxed),
+            "rate_limit_code": format!("{code:04}"),
+            "rate_window_s": self.config.rate_window.as_secs(),
+            "event_subscription_limit": self.event_limit.load(Ordering::Relaxed),
+            "appliances": self.appliances.len(),
+            "users": users,
+        })
+    }
+
+    /// `rate_limit` (calls per window, 0: none), `rate_limit_code` (`"1314"` or `"1306"`),
+    /// `event_subscription_limit`.
+    fn set_state(&self, patch: &Value) -> Result<(), String> {
+        let Value::Object(members) = patch else {
+            return Err(format!("the patch {patch} is not a JSON object"));
+        };
+        let mut staged = (None, None, None);
+        for (key, value) in members {
+            match key.as_str() {
+                "rate_limit" => {
+                    staged.0 = Some(value.as_u64().ok_or_else(|| {
+                        format!("rate_limit is {value}: give calls per window, 0 for no limit")
+                    })?);
+                }
+                "rate_limit_code" => {
+                    staged.1 = Some(match value.as_str() {
+                        Some("1314") => RateLimitCode::UserApiCalls,
+                        Some("1306") => RateLimitCode::ApiCalls,
+                        _ => {
+                            return Err(format!(
+                                "rate_limit_code is {value}: give \"1314\" or \"1306\""
+                            ));
+                        }
+                    });
+                }
+                "event_subscription_limit" => {
+                    staged.2 =
+                        Some(value.as_u64().and_then(|v| usize::try_from(v).ok()).ok_or_else(
+                            || format!("event_subscription_limit is {value}: give a count"),
+                        )?);
+                }
+                other => {
+                    return Err(format!(
+                        "{other:?} is not a setting of the cloud; settings: rate_limit, rate_limit_code, event_subscription_limit"
+                    ));
+                }
+            }
+        }
+        if let Some(limit) = staged.0 {
+            self.rate_limit.store(limit, Ordering::Relaxed);
+        }
+        if let Some(code) = staged.1 {
+            self.rate_limit_code.store(code.code().as_u16(), Ordering::Relaxed);
+        }
+        if let Some(limit) = staged.2 {
+            self.event_limit.store(limit, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Back to the configured limits; call counters and client registrations cleared.
+    fn reset(&self) {
+        self.rate_limit.store(self.config.rate_limit, Ordering::Relaxed);
+        self.rate_limit_code.store(self.config.rate_limit_code.code().as_u16(), Ordering::Relaxed);
+        self.event_limit.store(self.config.event_subscription_limit, Ordering::Relaxed);
+        for user in &self.users {
+            *lock(&user.calls) = (Instant::now(), 0);
+            *lock(&user.clients) = Clients::default();
+        }
+    }
+
+    fn provocations(&self) -> Vec<Provocation> {
+        provocations::list()
+    }
+}
+
+#[cfg(test)]
+mod tests;

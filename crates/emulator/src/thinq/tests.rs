@@ -1,0 +1,301 @@
+//! The cloud through its router, in process: envelopes, header checks, state changes.
+
+use std::sync::Arc;
+
+use axum::body::{Body, to_bytes};
+use axum::http::Request;
+use devfault_thinq::wire::decode_response;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use super::*;
+
+const ID: &str = "fNvdZ1brTn-wWKUlWGoSVw";
+
+fn cloud() -> Arc<Cloud> {
+    Arc::new(Cloud::new(CloudConfig::default()))
+}
+
+/// A request as the SDK sends it, with `extra` headers replacing or removing (empty value)
+/// the usual ones.
+async fn call(
+    cloud: &Arc<Cloud>,
+    method: &str,
+    path: &str,
+    extra: &[(&str, &str)],
+    body: &str,
+) -> (u16, Value, axum::http::HeaderMap) {
+    let mut headers = vec![
+        ("authorization", format!("Bearer {DEFAULT_TOKEN}")),
+        ("x-country", "US".to_owned()),
+        ("x-message-id", ID.to_owned()),
+        ("x-client-id", "thinq-open-test".to_owned()),
+        ("x-api-key", API_KEY.to_owned()),
+        ("x-service-phase", "OP".to_owned()),
+    ];
+    for (name, value) in extra {
+        headers.retain(|(n, _)| n != name);
+        if !value.is_empty() {
+            headers.push((name, (*value).to_owned()));
+        }
+    }
+    let mut request = Request::builder().method(method).uri(path);
+    for (name, value) in &headers {
+        request = request.header(*name, value);
+    }
+    let request = request.body(Body::from(body.to_owned())).expect("a request");
+    let response = router(Arc::clone(cloud)).oneshot(request).await.expect("infallible");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    assert_eq!(
+        headers.get("content-type").and_then(|v| v.to_str().ok()),
+        Some("application/json"),
+        "{method} {path}"
+    );
+    let bytes = to_bytes(response.into_body(), usize::MAX).await.expect("body");
+    let pairs: Vec<(&str, &str)> =
+        headers.iter().filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?))).collect();
+    let decoded = decode_response(status, pairs, &bytes, None);
+    assert!(decoded.is_conforming(), "{method} {path}: {:?}", decoded.findings);
+    (status, serde_json::from_slice(&bytes).expect("JSON"), headers)
+}
+
+fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("")
+}
+
+#[tokio::test]
+async fn the_device_list_is_the_household_in_order_with_the_envelope() {
+    let cloud = cloud();
+    let (status, body, _) = call(&cloud, "GET", "/devices", &[], "").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["messageId"], ID);
+    let ids: Vec<&str> = body["response"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["deviceId"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "ac-living-room",
+            "washer-main",
+            "fridge-kitchen",
+            "ac-bedroom-off",
+            "washer-remote-off",
+            "dryer-offline",
+            "fridge-garage"
+        ]
+    );
+    assert_eq!(body["response"][0]["deviceInfo"]["deviceType"], "DEVICE_AIR_CONDITIONER");
+    let (_, neighbour, _) = call(
+        &cloud,
+        "GET",
+        "/devices",
+        &[("authorization", &format!("Bearer {NEIGHBOUR_TOKEN}"))],
+        "",
+    )
+    .await;
+    assert_eq!(neighbour["response"][0]["deviceId"], "ac-neighbour");
+}
+
+#[tokio::test]
+async fn a_command_changes_the_state() {
+    let cloud = cloud();
+    let path = "/devices/ac-living-room/control";
+    let set = r#"{"temperatureInUnits": {"coolTargetTemperature": 21, "unit": "C"}}"#;
+    let (status, body, _) =
+        call(&cloud, "POST", path, &[("x-conditional-control", "true")], set).await;
+    assert_eq!((status, &body["response"]), (200, &json!({})));
+    let (_, state, _) = call(&cloud, "GET", "/devices/ac-living-room/state", &[], "").await;
+    assert_eq!(state["response"]["temperatureInUnits"][0]["targetTemperature"], 21);
+    let (status, body, _) =
+        call(&cloud, "POST", path, &[], r#"{"airConJobMode": {"currentJobMode": "AIR_DRY"}}"#)
+            .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, state, _) = call(&cloud, "GET", "/devices/ac-living-room/state", &[], "").await;
+    assert_eq!(state["response"]["airConJobMode"]["currentJobMode"], "AIR_DRY");
+}
+
+#[tokio::test]
+async fn header_problems_answer_their_codes() {
+    let cloud = cloud();
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (&[("x-country", "")], "1101"),
+        (&[("x-message-id", "")], "1101"),
+        (&[("authorization", "")], "1101"),
+        (&[("x-client-id", "")], "1101"),
+        (&[("x-api-key", "")], "1101"),
+        (&[("authorization", "Token abc")], "1103"),
+        (&[("authorization", "Bearer bad!token")], "1103"),
+        (&[("x-message-id", "short")], "1104"),
+        (&[("x-api-key", "wrong")], "1216"),
+        (&[("x-service-phase", "XX")], "1216"),
+        (&[("authorization", "Bearer nobodys-token")], "1218"),
+        (&[("x-service-key", "abc")], "1301"),
+        (&[("authorization", "Bearer thinqpat-devfault-expired")], "1302"),
+        (&[("authorization", "Bearer thinqpat-devfault-deleted")], "1303"),
+        (&[("authorization", "Bearer thinqpat-devfault-terms")], "1304"),
+        (&[("x-country", "ZZ")], "1307"),
+        (&[("host", "api-eic.lgthinq.com")], "1307"),
+        (&[("host", "api-xyz.lgthinq.com")], "1310"),
+    ];
+    for (headers, expected) in cases {
+        let (_, body, reply) = call(&cloud, "GET", "/devices", headers, "").await;
+        assert_eq!(code(&body), *expected, "{headers:?}");
+        assert!(reply.contains_key("x-devfault-reason"), "{headers:?}");
+    }
+    let (status, body, _) =
+        call(&cloud, "GET", "/devices", &[("host", "api-aic.lgthinq.com")], "").await;
+    assert_eq!(status, 200, "{body}");
+    let (_, body, _) = call(&cloud, "GET", "/devices", &[("x-message-id", "short")], "").await;
+    assert_ne!(body["messageId"], "short", "an invalid id is not echoed");
+}
+
+#[tokio::test]
+async fn route_needs_no_token_and_names_only_loopback() {
+    let cloud = cloud();
+    let (status, body, _) = call(&cloud, "GET", "/route", &[("authorization", "")], "").await;
+    assert_eq!(status, 200);
+    for server in ["apiServer", "mqttServer", "webSocketServer"] {
+        let url = body["response"][server].as_str().unwrap();
+        assert!(url.contains("://127.0.0.1:"), "{server}: {url}");
+    }
+}
+
+#[tokio::test]
+async fn the_rate_limit_answers_1314_then_1306_as_switched() {
+    let cloud = cloud();
+    cloud.set_state(&json!({"rate_limit": 2})).unwrap();
+    for _ in 0..2 {
+        assert_eq!(call(&cloud, "GET", "/devices", &[], "").await.0, 200);
+    }
+    let (status, body, _) = call(&cloud, "GET", "/devices", &[], "").await;
+    assert_eq!((status, code(&body)), (401, "1314"));
+    assert_eq!(body["error"]["message"], "Exceeded User API calls");
+    cloud.set_state(&json!({"rate_limit_code": "1306"})).unwrap();
+    let (status, body, _) = call(&cloud, "GET", "/devices", &[], "").await;
+    assert_eq!((status, code(&body)), (401, "1306"));
+    cloud.reset();
+    assert_eq!(call(&cloud, "GET", "/devices", &[], "").await.0, 200);
+}
+
+#[tokio::test]
+async fn subscriptions_follow_their_rules() {
+    let cloud = cloud();
+    let event = r#"{"expire": {"unit": "HOUR", "timer": 4464}}"#;
+    assert_eq!(call(&cloud, "POST", "/push/ac-living-room/subscribe", &[], "").await.0, 200);
+    let (_, body, _) = call(&cloud, "POST", "/push/ac-living-room/subscribe", &[], "").await;
+    assert_eq!(code(&body), "1207");
+    let (_, list, _) = call(&cloud, "GET", "/push", &[], "").await;
+    assert_eq!(list["response"], json!([{"deviceId": "ac-living-room"}]));
+    assert_eq!(call(&cloud, "DELETE", "/push/ac-living-room/unsubscribe", &[], "").await.0, 200);
+    let (_, body, _) = call(&cloud, "DELETE", "/push/ac-living-room/unsubscribe", &[], "").await;
+    assert_eq!(code(&body), "1206");
+    assert_eq!(call(&cloud, "POST", "/event/ac-living-room/subscribe", &[], event).await.0, 200);
+    let (_, body, _) = call(&cloud, "POST", "/event/fridge-garage/subscribe", &[], event).await;
+    assert_eq!(code(&body), "1214");
+    let (_, body, _) = call(&cloud, "POST", "/event/ac-neighbour/subscribe", &[], event).await;
+    assert_eq!(code(&body), "1211");
+    cloud.set_state(&json!({"event_subscription_limit": 1})).unwrap();
+    let (status, body, _) = call(&cloud, "POST", "/event/washer-main/subscribe", &[], event).await;
+    assert_eq!((status, code(&body)), (400, "1312"));
+    let (_, body, _) = call(&cloud, "DELETE", "/event/washer-main/unsubscribe", &[], "").await;
+    assert_eq!(code(&body), "1204");
+}
+
+#[tokio::test]
+async fn device_situations_answer_their_codes() {
+    let cloud = cloud();
+    let start =
+        r#"{"location": {"locationName": "MAIN"}, "operation": {"washerOperationMode": "START"}}"#;
+    let cases = [
+        ("GET", "/devices/no-such-device/state", "", "1205", 404),
+        ("GET", "/devices/ac-neighbour/state", "", "1212", 404),
+        ("GET", "/devices/dehumidifier-deleted/state", "", "1217", 400),
+        ("GET", "/devices/bad%21id/state", "", "1224", 404),
+        ("GET", "/devices/dryer-offline/state", "", "1222", 416),
+        ("POST", "/devices/washer-remote-off/control", start, "2301", 400),
+        (
+            "POST",
+            "/devices/ac-bedroom-off/control",
+            r#"{"airFlow": {"windStrength": "HIGH"}}"#,
+            "2304",
+            400,
+        ),
+        (
+            "POST",
+            "/devices/ac-living-room/control",
+            r#"{"timer": {"absoluteHourToStart": 10}}"#,
+            "2207",
+            400,
+        ),
+        ("POST", "/devices/ac-living-room/control", "{not json", "1000", 400),
+        ("POST", "/devices/ac-living-room/control", "[1]", "1311", 401),
+        ("PUT", "/devices", "", "1305", 401),
+        ("GET", "/nosuch", "", "1000", 400),
+    ];
+    for (method, path, body, expected, status) in cases {
+        let (got, reply, _) = call(&cloud, method, path, &[], body).await;
+        assert_eq!((got, code(&reply)), (status, expected), "{method} {path} {body}");
+    }
+    assert_eq!(call(&cloud, "POST", "/devices/washer-main/control", &[], start).await.0, 200);
+    let (_, reply, _) = call(&cloud, "POST", "/devices/washer-main/control", &[], start).await;
+    assert_eq!(reply["error"]["message"], "Command not supported in RUNNING");
+    assert_eq!(code(&reply), "2302");
+}
+
+#[tokio::test]
+async fn energy_and_clients_take_what_the_sdk_sends() {
+    let cloud = cloud();
+    let usage = "/devices/energy/washer-main/usage?property=energyUsage&period=DAILY&startDate=20241001&endDate=20241010";
+    let (status, body, _) = call(&cloud, "GET", usage, &[], "").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["response"]["result"]["dataList"].as_array().map(Vec::len), Some(10));
+    let (_, again, _) = call(&cloud, "GET", usage, &[], "").await;
+    assert_eq!(again["response"], body["response"], "the same usage on every read");
+    let client =
+        r#"{"type": "MQTT", "service-code": "SVC202", "device-type": "607", "allowExist": true}"#;
+    assert_eq!(call(&cloud, "POST", "/client", &[], client).await.0, 200);
+    assert_eq!(call(&cloud, "DELETE", "/client", &[], client).await.0, 200);
+    let (_, body, _) = call(&cloud, "DELETE", "/client", &[], client).await;
+    assert_eq!(code(&body), "1209");
+    assert_eq!(
+        call(&cloud, "POST", "/push/devices", &[("content-type", "application/octet-stream")], "")
+            .await
+            .0,
+        200
+    );
+    let (_, list, _) = call(&cloud, "GET", "/push/devices", &[], "").await;
+    assert_eq!(list["response"], json!(["thinq-open-test"]));
+}
+
+#[test]
+fn the_admin_view_changes_online_remote_and_state() {
+    let cloud = cloud();
+    let washer = cloud.appliance("washer-main").unwrap();
+    washer
+        .set_state(&json!({"remoteControlEnabled": false, "runState": {"currentState": "ERROR"}}))
+        .unwrap();
+    let view = washer.state();
+    assert_eq!(view["remoteControlEnabled"], false);
+    assert_eq!(view["state"][0]["runState"]["currentState"], "ERROR");
+    assert!(washer.set_state(&json!({"volume": 3})).unwrap_err().contains("runState"));
+    assert!(washer.set_state(&json!({"online": "no"})).unwrap_err().contains("true or false"));
+    washer.reset();
+    assert_eq!(washer.state()["remoteControlEnabled"], true);
+}
+
+#[test]
+fn a_fleet_shares_its_templates() {
+    let cloud = Cloud::new(CloudConfig { fleet: 25, ..CloudConfig::default() });
+    assert_eq!(cloud.appliances().len(), HOUSEHOLD.len() + 25);
+    let a = cloud.appliance("fleet-00000").unwrap();
+    let b = cloud.appliance("fleet-00004").unwrap();
+    assert!(Arc::ptr_eq(&a.lock().state, &b.lock().state));
+    assert_eq!(
+        cloud.user_of("thinqpat-devfault-fleet-2"),
+        Ok(cloud.appliance("fleet-00020").unwrap().owner)
+    );
+}

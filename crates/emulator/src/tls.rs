@@ -1,0 +1,377 @@
+//! TLS for the virtual ThinQ cloud: a self-signed certificate for LG's real API host names,
+//! and a listener that serves an axum [`Router`] over it.
+//!
+//! Why it exists: LG's `thinqconnect` SDK has no base-URL setting; it always builds
+//! `https://api-{kic,aic,eic}.lgthinq.com/...`. A client can be pointed at the emulator by
+//! patching the SDK's URL builder (plain HTTP), or, leaving the SDK untouched, by giving it an
+//! HTTP session whose resolver maps `*.lgthinq.com` to the emulator's loopback port (the
+//! reference's "approach B"). The second way sends real `https://` requests with the real
+//! `Host` header, so the emulator has to answer TLS: that is this module. The certificate is
+//! self-signed and made fresh at every start, so a client either skips verification (as the
+//! resolver recipe does) or trusts [`SelfSigned::certificate_der`] explicitly; nothing here is
+//! ever valid for the real hosts on the internet.
+//!
+//! Handshakes run beside the accept loop (at most [`MAX_PENDING_HANDSHAKES`] at once, each
+//! bounded by [`HANDSHAKE_TIMEOUT`]), so a client that connects and says nothing, or speaks
+//! plain HTTP to the TLS port, holds up nobody else.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use devfault_emulator::tls::{SelfSigned, serve_tls};
+//!
+//! let certificate = SelfSigned::generate()?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let router = axum::Router::new();
+//! serve_tls(listener, certificate.acceptor()?, router, async {
+//!     let _ = tokio::signal::ctrl_c().await;
+//! })
+//! .await?;
+//! # Ok(())
+//! # }
+//! ```
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::serve::Listener;
+use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls::ServerConfig;
+use tokio_rustls::rustls::crypto::ring;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio_rustls::server::TlsStream;
+
+/// The names the certificate is valid for: the ThinQ Connect API host of each of the SDK's
+/// three regions (KIC, AIC, EIC), and the loopback names a local client may use instead.
+pub const HOST_NAMES: [&str; 5] =
+    ["api-kic.lgthinq.com", "api-aic.lgthinq.com", "api-eic.lgthinq.com", "localhost", "127.0.0.1"];
+
+/// How long a client may take to finish its TLS handshake before the connection is dropped.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How many handshakes may be in flight at once; past that, new connections wait in the
+/// kernel's backlog until one finishes.
+pub const MAX_PENDING_HANDSHAKES: usize = 256;
+
+/// The protocol offered in ALPN: the emulator's servers speak HTTP/1.1 only.
+const ALPN_HTTP_1_1: &[u8] = b"http/1.1";
+
+/// Making the certificate or the TLS configuration failed.
+#[derive(Debug)]
+pub struct TlsError {
+    message: String,
+}
+
+impl fmt::Display for TlsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for TlsError {}
+
+/// A self-signed certificate for [`HOST_NAMES`] with its private key (ECDSA P-256), made at
+/// run time: no key material is stored in the repository.
+pub struct SelfSigned {
+    certificate: CertificateDer<'static>,
+    key: PrivatePkcs8KeyDer<'static>,
+}
+
+impl fmt::Debug for SelfSigned {
+    // The private key stays out of logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SelfSigned")
+            .field("names", &HOST_NAMES)
+            .field("certificate_bytes", &self.certificate.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SelfSigned {
+    /// Makes a fresh key pair and a certificate for [`HOST_NAMES`], signed by itself.
+    pub fn generate() -> Result<SelfSigned, TlsError> {
+        let names: Vec<String> = HOST_NAMES.iter().map(|name| (*name).to_owned()).collect();
+        let certified = rcgen::generate_simple_self_signed(names).map_err(|error| TlsError {
+            message: format!("cannot make a self-signed certificate for {HOST_NAMES:?}: {error}"),
+        })?;
+        Ok(SelfSigned {
+            certificate: certified.cert.der().clone(),
+            key: PrivatePkcs8KeyDer::from(certified.signing_key.serialize_der()),
+        })
+    }
+
+    /// The certificate (DER), for a client that wants to verify the emulator rather than
+    /// skip verification.
+    pub fn certificate_der(&self) -> &CertificateDer<'static> {
+        &self.certificate
+    }
+
+    /// A rustls server configuration presenting this certificate, with the `ring` provider
+    /// (no process-wide default is installed or needed), TLS 1.2 and 1.3, ALPN `http/1.1`.
+    pub fn server_config(&self) -> Result<Arc<ServerConfig>, TlsError> {
+        let mut config = ServerConfig::builder_with_provider(Arc::new(ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|error| TlsError {
+                message: format!("the ring provider refuses TLS 1.2 and 1.3: {error}"),
+            })?
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![self.certificate.clone()],
+                PrivateKeyDer::Pkcs8(self.key.clone_key()),
+            )
+            .map_err(|error| TlsError {
+                message: format!("rustls refuses the self-signed certificate: {error}"),
+            })?;
+        config.alpn_protocols = vec![ALPN_HTTP_1_1.to_vec()];
+        Ok(Arc::new(config))
+    }
+
+    /// A TLS acceptor for [`TlsListener`] and [`serve_tls`].
+    pub fn acceptor(&self) -> Result<TlsAcceptor, TlsError> {
+        Ok(TlsAcceptor::from(self.server_config()?))
+    }
+}
+
+/// A listener that accepts connections from `inner` (a [`tokio::net::TcpListener`], or a
+/// [`crate::faults::FaultListener`] so that `reset` rules still cut the TCP stream) and hands
+/// axum only those that completed a TLS handshake. A failed or timed-out handshake ends that
+/// connection alone.
+pub struct TlsListener<L: Listener> {
+    inner: L,
+    acceptor: TlsAcceptor,
+    handshakes: JoinSet<Handshake<L>>,
+}
+
+/// How one handshake ended: the TLS connection and its peer, or `None` when it failed.
+type Handshake<L> = Option<(TlsStream<<L as Listener>::Io>, <L as Listener>::Addr)>;
+
+impl<L: Listener> fmt::Debug for TlsListener<L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsListener")
+            .field("pending_handshakes", &self.handshakes.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<L: Listener> TlsListener<L> {
+    /// Wraps a bound listener.
+    pub fn new(inner: L, acceptor: TlsAcceptor) -> TlsListener<L> {
+        TlsListener { inner, acceptor, handshakes: JoinSet::new() }
+    }
+}
+
+impl<L: Listener> Listener for TlsListener<L> {
+    type Io = TlsStream<L::Io>;
+    type Addr = L::Addr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let room = self.handshakes.len() < MAX_PENDING_HANDSHAKES;
+            let busy = !self.handshakes.is_empty();
+            // Both branches are cancel-safe: a connection accepted from `inner` is moved into
+            // the set before the next await, and a finished handshake stays in the set until
+            // `join_next` hands it out.
+            tokio::select! {
+                (io, addr) = self.inner.accept(), if room => {
+                    let acceptor = self.acceptor.clone();
+                    self.handshakes.spawn(async move {
+                        match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(io)).await {
+                            Ok(Ok(stream)) => Some((stream, addr)),
+                            // Not TLS, a name or version the client refused, or too slow: the
+                            // client sees its connection close.
+                            Ok(Err(_)) | Err(_) => None,
+                        }
+                    });
+                }
+                Some(done) = self.handshakes.join_next(), if busy => {
+                    if let Ok(Some(connection)) = done {
+                        return connection;
+                    }
+                }
+            }
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        self.inner.local_addr()
+    }
+}
+
+/// Serves `router` over TLS on `listener` until `shutdown` resolves (then waits for the
+/// requests in flight, as `axum::serve` does).
+pub async fn serve_tls<L>(
+    listener: L,
+    acceptor: TlsAcceptor,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()>
+where
+    L: Listener,
+    L::Addr: fmt::Debug,
+{
+    axum::serve(TlsListener::new(listener, acceptor), router).with_graceful_shutdown(shutdown).await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use axum::routing::get;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::sync::watch;
+    use tokio::task::JoinHandle;
+    use tokio_rustls::TlsConnector;
+    use tokio_rustls::rustls::pki_types::ServerName;
+    use tokio_rustls::rustls::{ClientConfig, RootCertStore};
+
+    use super::*;
+
+    /// Every socket operation of a test is bounded by this.
+    const STEP: Duration = Duration::from_secs(10);
+
+    struct Server {
+        addr: SocketAddr,
+        stop: watch::Sender<bool>,
+        task: JoinHandle<io::Result<()>>,
+    }
+
+    async fn start(certificate: &SelfSigned) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local_addr");
+        let router = Router::new().route(
+            "/route",
+            get(|headers: axum::http::HeaderMap| async move {
+                let host = headers
+                    .get("host")
+                    .and_then(|value| value.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
+                format!("hello from the cloud, host {host}")
+            }),
+        );
+        let (stop, mut stopped) = watch::channel(false);
+        let acceptor = certificate.acceptor().expect("acceptor");
+        let task = tokio::spawn(serve_tls(listener, acceptor, router, async move {
+            let _ = stopped.wait_for(|stopped| *stopped).await;
+        }));
+        Server { addr, stop, task }
+    }
+
+    fn client_trusting(certificate: &SelfSigned) -> TlsConnector {
+        let mut roots = RootCertStore::empty();
+        roots.add(certificate.certificate_der().clone()).expect("add the certificate");
+        let config = ClientConfig::builder_with_provider(Arc::new(ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .expect("protocol versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        TlsConnector::from(Arc::new(config))
+    }
+
+    /// One `GET /route` over TLS with SNI and `Host` set to `name`; the response as text.
+    async fn get_route(
+        connector: &TlsConnector,
+        addr: SocketAddr,
+        name: &str,
+    ) -> io::Result<String> {
+        let server_name = ServerName::try_from(name.to_owned())
+            .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error))?;
+        let tcp = tokio::time::timeout(STEP, TcpStream::connect(addr)).await??;
+        let mut tls = tokio::time::timeout(STEP, connector.connect(server_name, tcp)).await??;
+        let request = format!("GET /route HTTP/1.1\r\nHost: {name}\r\nConnection: close\r\n\r\n");
+        tls.write_all(request.as_bytes()).await?;
+        let mut response = Vec::new();
+        tokio::time::timeout(STEP, tls.read_to_end(&mut response)).await??;
+        Ok(String::from_utf8_lossy(&response).into_owned())
+    }
+
+    async fn stop(server: Server) {
+        server.stop.send_replace(true);
+        let result = tokio::time::timeout(STEP, server.task)
+            .await
+            .expect("the server stops within the step")
+            .expect("the server task did not panic");
+        assert!(result.is_ok(), "serve_tls ended with {result:?}");
+    }
+
+    #[tokio::test]
+    async fn every_host_name_is_served_over_verified_tls() {
+        let certificate = SelfSigned::generate().expect("generate");
+        let server = start(&certificate).await;
+        let connector = client_trusting(&certificate);
+        for name in HOST_NAMES {
+            let response = get_route(&connector, server.addr, name)
+                .await
+                .unwrap_or_else(|error| panic!("GET /route as {name}: {error}"));
+            assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{name}: {response}");
+            assert!(
+                response.ends_with(&format!("hello from the cloud, host {name}")),
+                "{name}: {response}"
+            );
+        }
+        stop(server).await;
+    }
+
+    #[tokio::test]
+    async fn a_name_outside_the_certificate_is_refused_by_a_verifying_client() {
+        let certificate = SelfSigned::generate().expect("generate");
+        let server = start(&certificate).await;
+        let connector = client_trusting(&certificate);
+        let error = get_route(&connector, server.addr, "api.example.com")
+            .await
+            .expect_err("api.example.com is not in the certificate");
+        assert!(error.to_string().contains("certificate"), "{error}");
+        stop(server).await;
+    }
+
+    #[tokio::test]
+    async fn a_certificate_from_another_start_is_not_trusted() {
+        let served = SelfSigned::generate().expect("generate");
+        let other = SelfSigned::generate().expect("generate");
+        assert_ne!(served.certificate_der(), other.certificate_der(), "fresh at each start");
+        let server = start(&served).await;
+        let error = get_route(&client_trusting(&other), server.addr, "api-eic.lgthinq.com")
+            .await
+            .expect_err("the client trusts another certificate");
+        assert!(error.to_string().contains("certificate"), "{error}");
+        stop(server).await;
+    }
+
+    #[tokio::test]
+    async fn plain_http_and_silent_clients_do_not_block_tls_clients() {
+        let certificate = SelfSigned::generate().expect("generate");
+        let server = start(&certificate).await;
+        // A client that connects and says nothing (its handshake would wait for the timeout).
+        let silent = TcpStream::connect(server.addr).await.expect("connect");
+        // A client speaking plain HTTP to the TLS port: its connection is closed.
+        let mut plain = TcpStream::connect(server.addr).await.expect("connect");
+        plain.write_all(b"GET /route HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").await.expect("write");
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(STEP, plain.read_to_end(&mut answer)).await;
+        assert!(
+            matches!(read, Ok(Ok(_)) | Ok(Err(_))),
+            "the plain-HTTP connection was not closed within {STEP:?}"
+        );
+        assert!(!String::from_utf8_lossy(&answer).contains("hello"), "answered in clear text");
+        // Meanwhile a TLS client is served at once.
+        let response = get_route(&client_trusting(&certificate), server.addr, "127.0.0.1")
+            .await
+            .expect("TLS client beside a silent one");
+        assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+        drop(silent);
+        stop(server).await;
+    }
+
+    #[test]
+    fn debug_output_leaves_the_key_out() {
+        let certificate = SelfSigned::generate().expect("generate");
+        let shown = format!("{certificate:?}");
+        assert!(shown.contains("api-eic.lgthinq.com"), "{shown}");
+        assert!(!shown.contains("key"), "{shown}");
+    }
+}
