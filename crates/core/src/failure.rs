@@ -293,8 +293,8 @@ impl fmt::Display for Failure {
         if let Some(reopen) = self.reopens {
             let secs =
                 reopen.at.duration_since(SystemTime::now()).map(|d| d.as_secs()).unwrap_or(0);
-            let how = if reopen.estimated { "estimated, " } else { "" };
-            write!(f, " (window reopens in {how}about {secs} s)")?;
+            let how = if reopen.estimated { ", estimated" } else { "" };
+            write!(f, " (window reopens in about {secs} s{how})")?;
         }
         if let Some(entry) = self.entry {
             write!(f, " — {}", entry.advice)?;
