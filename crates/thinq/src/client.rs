@@ -56,6 +56,7 @@ pub struct ClientBuilder {
     timeout: Duration,
     policy: RetryPolicy,
     root_certificates: Vec<Vec<u8>>,
+    connect_to: Option<std::net::SocketAddr>,
 }
 
 impl ClientBuilder {
@@ -85,9 +86,17 @@ impl ClientBuilder {
         self
     }
 
-    /// Trusts one more root certificate (PEM), e.g. an emulator's self-signed one.
-    pub fn add_root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> ClientBuilder {
-        self.root_certificates.push(pem.into());
+    /// Trusts one more root certificate, PEM or DER, e.g. an emulator's self-signed one.
+    pub fn add_root_certificate(mut self, certificate: impl Into<Vec<u8>>) -> ClientBuilder {
+        self.root_certificates.push(certificate.into());
+        self
+    }
+
+    /// Connects to `addr` whenever the region host is asked for, keeping the real host name
+    /// for TLS and `Host` (how LG's SDK is pointed at an emulator without patching it). The
+    /// base URL stays `https://api-{region}.lgthinq.com/`.
+    pub fn connect_to(mut self, addr: std::net::SocketAddr) -> ClientBuilder {
+        self.connect_to = Some(addr);
         self
     }
 
@@ -137,10 +146,26 @@ impl ClientBuilder {
         };
         let mut http =
             reqwest::Client::builder().timeout(self.timeout).connect_timeout(self.timeout);
-        for pem in &self.root_certificates {
-            let certificate = reqwest::Certificate::from_pem(pem)
-                .map_err(|e| usage(format!("a root certificate is not PEM: {e}")))?;
+        for bytes in &self.root_certificates {
+            let certificate = if bytes.starts_with(b"-----BEGIN") {
+                reqwest::Certificate::from_pem(bytes)
+            } else {
+                reqwest::Certificate::from_der(bytes)
+            };
+            let certificate = certificate.map_err(|e| {
+                usage(format!(
+                    "a root certificate ({} bytes) is neither PEM nor DER: {e}",
+                    bytes.len()
+                ))
+            })?;
             http = http.add_root_certificate(certificate);
+        }
+        if let Some(addr) = self.connect_to {
+            let host =
+                reqwest::Url::parse(&base).ok().and_then(|u| u.host_str().map(str::to_owned));
+            if let Some(host) = host {
+                http = http.resolve(&host, addr);
+            }
         }
         let http = http.build().map_err(|e| usage(format!("cannot build the HTTP client: {e}")))?;
         let client_id = match self.client_id {
@@ -253,6 +278,7 @@ impl Client {
             timeout: DEFAULT_TIMEOUT,
             policy: RetryPolicy::default(),
             root_certificates: Vec::new(),
+            connect_to: None,
         }
     }
 
