@@ -240,6 +240,22 @@ async fn the_rate_limit_is_1314_with_a_reopen_time() {
 }
 
 #[tokio::test]
+async fn a_server_given_retry_after_sets_the_reopen_time_exactly() {
+    let cloud = Cloud::start(None).await;
+    let thinq = cloud.client();
+    cloud
+        .fault(json!({"match": {"path": "/devices"}, "action": "code", "code": "1314", "headers": {"Retry-After": "120"}, "count": 1}))
+        .await;
+    let before = SystemTime::now();
+    let err = thinq.devices().await.expect_err("rate limited");
+    assert_eq!((err.code(), err.attempts), (Some(Code::EXCEEDED_USER_API_CALLS), 1));
+    let reopen = err.reopens.expect("a reopen time");
+    assert!(!reopen.estimated, "the server said when");
+    let wait = reopen.at.duration_since(before).expect("in the future");
+    assert!((Duration::from_secs(119)..=Duration::from_secs(122)).contains(&wait), "{wait:?}");
+}
+
+#[tokio::test]
 async fn transient_codes_and_503_are_retried_and_counted() {
     let cloud = Cloud::start(None).await;
     let thinq = cloud.client();
