@@ -132,6 +132,32 @@ async fn the_newest_common_version_is_used_so_14_is_never_seen() {
 }
 
 #[tokio::test]
+async fn discovery_refused_in_standby_is_asked_again_later() {
+    let emulator = Emulator::start(None).await;
+    let tv = emulator.client();
+    emulator
+        .fault(json!({"match": {"method": "getSupportedApiInfo"}, "action": "code", "code": 7, "message": "not power-on", "count": 1}))
+        .await;
+    tv.av_content().external_inputs_status().await.expect("sent with the client's newest version");
+    tv.av_content().playing_content_info().await.expect("playing");
+    assert_eq!(
+        emulator.requests_for("getSupportedApiInfo").await,
+        2,
+        "a state refusal is not cached"
+    );
+    emulator
+        .fault(json!({"match": {"method": "getSupportedApiInfo"}, "action": "code", "code": 12, "count": 1}))
+        .await;
+    tv.audio().volume_information().await.expect("volumes");
+    tv.audio().set_mute(false).await.expect("unmuted");
+    assert_eq!(
+        emulator.requests_for("getSupportedApiInfo").await,
+        3,
+        "no such method is remembered"
+    );
+}
+
+#[tokio::test]
 async fn api_errors_keep_the_row_the_status_the_id_and_the_message() {
     let emulator = Emulator::start(None).await;
     let tv = emulator.client();

@@ -343,9 +343,10 @@ impl Client {
                     .await;
                 let apis = match result {
                     Ok(result) => Some(parse_supported_api_info(&result, service)),
-                    // The display answered and will answer the same way: remember there is no map.
-                    Err(e) if e.kind == FailureKind::Api => None,
-                    // Off, unreachable, garbage: try again on the next call.
+                    // The display answered and will answer the same way (no guide service, no
+                    // such method): remember there is no map.
+                    Err(e) if e.kind == FailureKind::Api && e.retry == Retry::Never => None,
+                    // In standby, unreachable, garbage: try again on the next call.
                     Err(_) => return None,
                 };
                 if let Ok(mut cache) = self.inner.apis.lock() {
