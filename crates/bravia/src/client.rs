@@ -48,7 +48,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 const IRCC_ACTION: &str = "\"urn:schemas-sony-com:service:IRCC:1#X_SendIRCC\"";
 
 /// Configures a [`Client`]; made by [`Client::builder`].
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[must_use]
 pub struct ClientBuilder {
     host: String,
@@ -56,6 +56,17 @@ pub struct ClientBuilder {
     cookie: Option<String>,
     timeout: Duration,
     policy: RetryPolicy,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("host", &self.host)
+            .field("psk", &self.psk.as_ref().map(|_| "<redacted>"))
+            .field("cookie", &self.cookie.as_ref().map(|_| "<redacted>"))
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ClientBuilder {
@@ -160,7 +171,6 @@ pub struct Client {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
 struct Inner {
     http: reqwest::Client,
     base: String,
@@ -171,6 +181,21 @@ struct Inner {
     /// Per service: method → versions the display lists, or `None` when discovery failed in a
     /// way that will not change (the display has no guide service).
     apis: Mutex<HashMap<String, Option<MethodVersions>>>,
+}
+
+/// The key and the cookie stay out of logs.
+impl fmt::Debug for Inner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base)
+            .field("psk", &self.psk.as_ref().map(|_| "<redacted>"))
+            .field(
+                "cookie",
+                &self.cookie.lock().ok().and_then(|c| c.as_ref().map(|_| "<redacted>")),
+            )
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Method name → the versions a display lists for it.
@@ -865,6 +890,19 @@ mod tests {
             let err = base_url(bad).expect_err(bad);
             assert!(err.to_string().contains(&format!("{bad:?}")), "{err}");
         }
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug() {
+        let builder = Client::builder("tv").psk("s3cret-key").auth_cookie("c00kie");
+        let text = format!("{builder:?}");
+        assert!(!text.contains("s3cret-key") && !text.contains("c00kie"), "{text}");
+        let client = builder.build().expect("valid");
+        let text = format!("{client:?}");
+        assert!(
+            !text.contains("s3cret-key") && !text.contains("c00kie") && text.contains("<redacted>"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -46,7 +46,7 @@ pub const API_KEY: &str = "v6GFvkweNo7DK7yD3ylIZ9w52aKBU0eJ7wLXkSR3";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Configures a [`Client`]; made by [`Client::builder`].
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[must_use]
 pub struct ClientBuilder {
     token: String,
@@ -57,6 +57,17 @@ pub struct ClientBuilder {
     policy: RetryPolicy,
     root_certificates: Vec<Vec<u8>>,
     connect_to: Option<std::net::SocketAddr>,
+}
+
+/// The token stays out of logs.
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("token", &"<redacted>")
+            .field("country", &self.country)
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ClientBuilder {
@@ -192,7 +203,6 @@ pub struct Client {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
 struct Inner {
     http: reqwest::Client,
     base: String,
@@ -201,6 +211,19 @@ struct Inner {
     client_id: String,
     region: Region,
     policy: RetryPolicy,
+}
+
+/// The token stays out of logs.
+impl fmt::Debug for Inner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base)
+            .field("token", &"<redacted>")
+            .field("country", &self.country)
+            .field("client_id", &self.client_id)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
 }
 
 /// One appliance of `GET /devices`.
@@ -778,6 +801,15 @@ mod tests {
         unique.sort();
         unique.dedup();
         assert_eq!(unique.len(), ids.len());
+    }
+
+    #[test]
+    fn the_token_stays_out_of_debug() {
+        let builder = Client::builder("thinqpat-s3cret", "US");
+        assert!(!format!("{builder:?}").contains("s3cret"));
+        let client = builder.build().expect("valid");
+        let text = format!("{client:?}");
+        assert!(!text.contains("s3cret") && text.contains("<redacted>"), "{text}");
     }
 
     #[test]
