@@ -409,6 +409,49 @@ mod tests {
     }
 
     #[test]
+    fn every_attempt_is_reported_through_tracing() {
+        #[derive(Clone, Default)]
+        struct Buffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Buffer {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().map_err(|_| std::io::ErrorKind::Other)?.extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let policy = RetryPolicy::default().with_delays(Duration::ZERO, Duration::ZERO);
+        tracing::subscriber::with_default(subscriber, || {
+            let result: Result<(), Failure> = block_on(policy.run(
+                "system.getPowerStatus@1.0",
+                Idempotency::Idempotent,
+                |_| async { Err(api(Retry::BackOff)) },
+                |_| async {},
+            ));
+            assert!(result.is_err());
+        });
+        let text = String::from_utf8(buffer.0.lock().expect("lock").clone()).expect("UTF-8");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4, "{text}");
+        for (index, line) in lines.iter().enumerate() {
+            assert!(line.contains(&format!("attempt={}", index + 1)), "{line}");
+            assert!(
+                line.contains("system.getPowerStatus@1.0") && line.contains("devfault::retry"),
+                "{line}"
+            );
+        }
+        assert!(lines[3].contains("giving up: the attempts are used up"), "{}", lines[3]);
+    }
+
+    #[test]
     fn a_rate_limit_is_not_retried_and_says_when_the_window_reopens() {
         let policy = RetryPolicy::default();
         let before = SystemTime::now();
