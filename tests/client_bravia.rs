@@ -174,6 +174,20 @@ async fn api_errors_keep_the_row_the_status_the_id_and_the_message() {
     let text = err.to_string();
     assert!(text.contains("40801") && text.contains("HTTP 200"), "{text}");
 
+    // An unlisted code (braviaproapi raises ValueError, pybravia returns a default): kept whole.
+    tv.system().power_status().await.expect("discovery first");
+    let body = r#"{"error":[99999,"Mystery"],"id":1}"#;
+    emulator
+        .fault(json!({"match": {"method": "getPowerStatus"}, "action": "status", "status": 200, "body": body, "content_type": "application/json", "count": 1}))
+        .await;
+    let err = tv.system().power_status().await.expect_err("unlisted");
+    assert_eq!(
+        (err.code.as_deref(), err.entry(), err.message.as_str()),
+        (Some("99999"), None, "Mystery")
+    );
+    assert_eq!((err.class, err.retry, err.attempts), (Class::Unknown, Retry::Never, 1));
+    assert!(err.to_string().contains("99999 (not in the registry)"), "{err}");
+
     let wrong_psk = Client::builder(emulator.display())
         .psk("9999")
         .retry_policy(fast_policy())

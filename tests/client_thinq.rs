@@ -210,6 +210,18 @@ async fn the_households_failures_keep_code_status_and_advice() {
     let err = thinq.state("ac-neighbour").await.expect_err("another user's");
     assert!(matches!(err.code().map(|c| c.to_string()).as_deref(), Some("1211" | "1212")), "{err}");
 
+    // An unlisted code (the SDK's UNKNOWN_ERROR): kept as sent, with the status.
+    let body = r#"{"error":{"message":"Mystery","code":"9999"}}"#;
+    cloud
+        .fault(json!({"match": {"path": "/devices/fridge-kitchen/state"}, "action": "status", "status": 400, "body": body, "content_type": "application/json", "count": 1}))
+        .await;
+    let err = thinq.state("fridge-kitchen").await.expect_err("unlisted");
+    assert_eq!(
+        (err.code.as_deref(), err.status, err.message.as_str()),
+        (Some("9999"), Some(400), "Mystery")
+    );
+    assert_eq!((err.class, err.retry, err.attempts), (Class::Unknown, Retry::Never, 1));
+
     let stranger = cloud.client_with("thinqpat-nobody-9999", Duration::from_millis(800));
     let err = stranger.devices().await.expect_err("nobody's token");
     assert_eq!(
