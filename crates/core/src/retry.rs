@@ -58,6 +58,10 @@ pub struct RetryPolicy {
     /// The rate-limit window assumed when the server does not say when it reopens (ThinQ's is
     /// "per hour"). Default 1 h.
     pub quota_window: Duration,
+    /// Spreads each back-off delay over its upper half at random ("equal jitter"), so that many
+    /// clients refused at once do not come back at once. A server's `Retry-After` is never
+    /// shortened. Default on.
+    pub jitter: bool,
 }
 
 impl Default for RetryPolicy {
@@ -71,6 +75,7 @@ impl Default for RetryPolicy {
             after_previous_delay: Duration::from_millis(500),
             max_retry_after: Duration::from_secs(60),
             quota_window: Duration::from_secs(3600),
+            jitter: true,
         }
     }
 }
@@ -141,6 +146,12 @@ impl RetryPolicy {
         self
     }
 
+    /// Turns jitter on or off.
+    pub fn with_jitter(mut self, jitter: bool) -> RetryPolicy {
+        self.jitter = jitter;
+        self
+    }
+
     /// Sets the longest `Retry-After` honoured.
     pub fn with_max_retry_after(mut self, wait: Duration) -> RetryPolicy {
         self.max_retry_after = wait;
@@ -160,7 +171,8 @@ impl RetryPolicy {
     }
 
     /// Decides what follows attempt number `attempt` (from 1) of a call that failed with
-    /// `failure`, `elapsed` after the first attempt began.
+    /// `failure`, `elapsed` after the first attempt began. The delay is before jitter, which
+    /// [`RetryPolicy::run`] applies.
     ///
     /// ```
     /// use devfault_core::{Decision, Failure, FailureKind, Idempotency, Retry, RetryPolicy, StopReason};
@@ -212,6 +224,16 @@ impl RetryPolicy {
         Decision::RetryAfter(delay)
     }
 
+    /// The delay actually slept: with [`RetryPolicy::jitter`], a back-off delay `d` becomes a
+    /// random delay from `d/2` to `d`; a delay set by `Retry-After` is kept.
+    fn jittered(&self, delay: Duration, failure: &Failure) -> Duration {
+        if !self.jitter || failure.retry != Retry::BackOff || failure.retry_after.is_some() {
+            return delay;
+        }
+        let half = delay / 2;
+        half + half.mul_f64(random_fraction())
+    }
+
     /// Runs `attempt_fn` until it succeeds or [`RetryPolicy::decide`] stops, sleeping with
     /// `sleep` in between. The failure returned has [`Failure::attempts`] set and, for a rate
     /// limit, [`Failure::reopens`]. Every attempt is reported through `tracing` under the target
@@ -246,6 +268,7 @@ impl RetryPolicy {
                     let decision = self.decide(&failure, idempotency, attempt, started.elapsed());
                     match decision {
                         Decision::RetryAfter(delay) => {
+                            let delay = self.jittered(delay, &failure);
                             tracing::warn!(
                                 target: "devfault::retry", call, attempt,
                                 kind = failure.kind.as_str(), code = failure.code.as_deref(),
@@ -284,6 +307,14 @@ impl RetryPolicy {
             }
         }
     }
+}
+
+/// A number in [0, 1) from the standard library's per-process random hash keys: random enough
+/// to spread retries, without a dependency.
+fn random_fraction() -> f64 {
+    use std::hash::BuildHasher;
+    let bits = std::collections::hash_map::RandomState::new().hash_one(Instant::now());
+    (bits >> 11) as f64 / (1u64 << 53) as f64
 }
 
 #[cfg(test)]
@@ -379,8 +410,9 @@ mod tests {
 
     #[test]
     fn run_counts_attempts_and_sleeps_between_them() {
-        let policy =
-            RetryPolicy::default().with_delays(Duration::from_millis(1), Duration::from_millis(4));
+        let policy = RetryPolicy::default()
+            .with_delays(Duration::from_millis(1), Duration::from_millis(4))
+            .with_jitter(false);
         let slept = RefCell::new(Vec::new());
         let calls = Cell::new(0);
         let result = block_on(policy.run(
@@ -406,6 +438,20 @@ mod tests {
             |_| async {},
         ));
         assert_eq!(failed.map_err(|f| f.attempts).err(), Some(4));
+    }
+
+    #[test]
+    fn jitter_keeps_the_upper_half_and_never_shortens_retry_after() {
+        let policy = RetryPolicy::default();
+        let second = Duration::from_secs(1);
+        let spread: Vec<Duration> =
+            (0..64).map(|_| policy.jittered(second, &api(Retry::BackOff))).collect();
+        assert!(spread.iter().all(|d| (second / 2..=second).contains(d)), "{spread:?}");
+        assert!(spread.iter().any(|d| *d != spread[0]), "the delays differ: {spread:?}");
+        let told = api(Retry::BackOff).with_retry_after(Some(RetryAfter::Delay(second)));
+        assert_eq!(policy.jittered(second, &told), second);
+        assert_eq!(policy.jittered(second, &api(Retry::AfterPrevious)), second);
+        assert_eq!(policy.with_jitter(false).jittered(second, &api(Retry::BackOff)), second);
     }
 
     #[test]
