@@ -213,11 +213,27 @@ pub(crate) fn refuse(message_id: &str, refusal: Refusal) -> Response {
     reply
 }
 
+/// A success's `response`: built for the request, or an appliance's state, shared with it
+/// (read without copying the tree: state reads are the hot path).
+enum Payload {
+    Owned(Value),
+    Shared(Arc<Value>),
+}
+
+impl Payload {
+    fn value(&self) -> &Value {
+        match self {
+            Payload::Owned(value) => value,
+            Payload::Shared(value) => value,
+        }
+    }
+}
+
 async fn handle(State(cloud): State<Arc<Cloud>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let message_id = reply_message_id(&parts.headers);
     match answer(&cloud, &parts.method, &parts.uri, &parts.headers, body).await {
-        Ok(response) => success(&message_id, &response),
+        Ok(response) => success(&message_id, response.value()),
         Err(refusal) => refuse(&message_id, refusal),
     }
 }
@@ -373,17 +389,17 @@ async fn answer(
     uri: &axum::http::Uri,
     headers: &HeaderMap,
     body: Body,
-) -> Result<Value, Refusal> {
+) -> Result<Payload, Refusal> {
     let (index, id) = route(method.as_str(), uri.path())?;
     let name = ENDPOINTS[index].2;
     let user = check_headers(cloud, headers, name != "get_route")?;
     let Some(user) = user else {
         let addr = cloud.addr();
-        return Ok(json!({
+        return Ok(Payload::Owned(json!({
             "apiServer": format!("http://{addr}"),
             "mqttServer": format!("mqtts://{}:8883", addr.ip()),
             "webSocketServer": format!("ws://{addr}"),
-        }));
+        })));
     };
     cloud.count_call(user)?;
     let bytes = read_body(cloud, headers, body).await?;
@@ -391,7 +407,7 @@ async fn answer(
     let device = |foreign| cloud.appliance_of(user, id.unwrap_or(""), foreign);
     let owned = || cloud.user(user).map(|u| u.devices.as_slice()).unwrap_or(&[]);
     let appliances = || owned().iter().filter_map(|&i| cloud.appliances.get(i as usize));
-    match name {
+    let owned = match name {
         "get_device_list" => Ok(Value::Array(appliances().map(|a| a.listing()).collect())),
         "get_device_profile" => Ok(device(Code::NOT_OWNED_DEVICE)?.kind.profile.clone()),
         "get_device_status" => {
@@ -400,7 +416,7 @@ async fn answer(
             if !live.online {
                 return Err(offline(appliance));
             }
-            Ok(live.state.as_ref().clone())
+            return Ok(Payload::Shared(Arc::clone(&live.state)));
         }
         "post_device_control" => {
             let appliance = device(Code::NOT_OWNED_DEVICE)?;
@@ -480,7 +496,9 @@ async fn answer(
             Ok(json!(clients.unwrap_or_default()))
         }
         "post_push_devices_subscribe" | "delete_push_devices_subscribe" => {
-            let Some(u) = cloud.user(user) else { return Ok(json!({})) };
+            let u = cloud
+                .user(user)
+                .ok_or_else(|| Refusal::new(Code::NOT_FOUND_USER, "no such user"))?;
             let mut clients = super::lock(&u.clients);
             if name.starts_with("post") {
                 clients.push.insert(client);
@@ -494,7 +512,9 @@ async fn answer(
         }
         "post_client_register" | "delete_client_register" => {
             check_client_body(json_body(&bytes)?.as_ref())?;
-            let Some(u) = cloud.user(user) else { return Ok(json!({})) };
+            let u = cloud
+                .user(user)
+                .ok_or_else(|| Refusal::new(Code::NOT_FOUND_USER, "no such user"))?;
             let mut clients = super::lock(&u.clients);
             if name.starts_with("post") {
                 clients.registered.insert(client);
@@ -535,7 +555,8 @@ async fn answer(
             energy_usage(appliance, uri.query().unwrap_or(""))
         }
         _ => Err(Refusal::new(Code::BAD_REQUEST, format!("{name} has no handler"))),
-    }
+    };
+    owned.map(Payload::Owned)
 }
 
 fn offline(appliance: &Appliance) -> Refusal {
