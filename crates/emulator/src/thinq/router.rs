@@ -59,7 +59,8 @@ pub(crate) const ENDPOINTS: &[(&str, &str, &str)] = &[
     ("GET", "/devices/energy/{id}/usage", "get_device_energy_usage"),
 ];
 
-/// The countries of the SDK's three regions (`thinqconnect/country.py`); any other is 1307.
+/// The countries of the SDK's three regions, as `SUPPORTED_COUNTRIES` of
+/// `thinqconnect/country.py` 1.0.14 lists them; any other is 1307.
 const REGIONS: &[(&str, &[&str])] = &[
     (
         "kic",
@@ -82,11 +83,11 @@ const REGIONS: &[(&str, &[&str])] = &[
             "AE", "AF", "AL", "AM", "AO", "AT", "AZ", "BA", "BE", "BF", "BG", "BH", "BJ", "BY",
             "CD", "CF", "CG", "CH", "CI", "CM", "CV", "CY", "CZ", "DE", "DJ", "DK", "DZ", "EE",
             "EG", "ES", "ET", "FI", "FR", "GA", "GB", "GE", "GH", "GM", "GN", "GQ", "GR", "HR",
-            "HU", "IE", "IL", "IQ", "IR", "IS", "IT", "JO", "KE", "KW", "KZ", "LB", "LI", "LR",
-            "LT", "LU", "LV", "LY", "MA", "MD", "ME", "MK", "ML", "MR", "MT", "MU", "MW", "MZ",
-            "NA", "NE", "NG", "NL", "NO", "OM", "PK", "PL", "PS", "PT", "QA", "RO", "RS", "RU",
-            "RW", "SA", "SD", "SE", "SI", "SK", "SL", "SN", "SO", "SY", "TD", "TG", "TN", "TR",
-            "TZ", "UA", "UG", "UZ", "YE", "ZA", "ZM", "ZW",
+            "HU", "IE", "IL", "IQ", "IR", "IS", "IT", "JO", "KE", "KG", "KW", "KZ", "LB", "LR",
+            "LT", "LU", "LV", "LY", "MA", "MD", "ME", "MK", "ML", "MR", "MT", "MU", "MW", "NE",
+            "NG", "NL", "NO", "OM", "PK", "PL", "PS", "PT", "QA", "RO", "RS", "RU", "RW", "SA",
+            "SD", "SE", "SI", "SK", "SL", "SN", "SO", "ST", "SY", "TD", "TG", "TN", "TR", "TZ",
+            "UA", "UG", "UZ", "XK", "YE", "ZA", "ZM",
         ],
     ),
 ];
@@ -394,7 +395,11 @@ async fn answer(
     let name = ENDPOINTS[index].2;
     let user = check_headers(cloud, headers, name != "get_route")?;
     let Some(user) = user else {
-        let addr = cloud.addr();
+        // Only loopback, even when the cloud listens on every interface (`--listen-any`).
+        let mut addr = cloud.addr();
+        if !addr.ip().is_loopback() {
+            addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
         return Ok(Payload::Owned(json!({
             "apiServer": format!("http://{addr}"),
             "mqttServer": format!("mqtts://{}:8883", addr.ip()),
