@@ -273,7 +273,8 @@ fn check_headers(
         return Err(Refusal::new(
             Code::INVALID_SERVICE_KEY,
             format!(
-                "x-service-key {service_key:?}: partner-API service keys are not valid on the personal-token API; drop the header"
+                "an x-service-key ({} characters): partner-API service keys are not valid on the personal-token API; drop the header",
+                service_key.len()
             ),
         ));
     }

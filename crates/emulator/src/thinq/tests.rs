@@ -318,3 +318,18 @@ fn countries_map_to_the_sdk_regions() {
     assert_eq!(region_of("ZZ"), None);
     assert_eq!(region_of("us"), None, "the SDK sends upper case");
 }
+
+#[tokio::test]
+async fn refusals_never_quote_a_credential() {
+    let cloud = cloud();
+    for (name, value) in [
+        ("authorization", "Bearer secret-token-123"),
+        ("authorization", "Bearer thinqpat-devfault-expired"),
+        ("x-service-key", "secret-key-456"),
+    ] {
+        let (_, _, headers) = call(&cloud, "GET", "/devices", &[(name, value)], "").await;
+        let reason = headers["x-devfault-reason"].to_str().unwrap();
+        let secret = value.trim_start_matches("Bearer ");
+        assert!(!reason.contains(secret), "{reason}");
+    }
+}
