@@ -43,7 +43,8 @@ enum Command {
     /// Diagnose one captured response (raw HTTP or a bare body): code, meaning, violations.
     Decode(decode::Args),
     /// Start the virtual BRAVIA display(s) and the admin API on loopback.
-    Serve(serve::Args),
+    // Boxed: its many listener options make it far larger than the other variants.
+    Serve(Box<serve::Args>),
     /// Audit a whole capture (HAR 1.2 or NDJSON): every failed exchange explained, every
     /// protocol violation flagged, and a summary.
     Check(check::Args),

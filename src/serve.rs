@@ -34,6 +34,11 @@ pub struct Args {
     /// (default: the scenario's, else 3600).
     #[arg(long)]
     thinq_rate_limit: Option<u64>,
+    /// Also serve the ThinQ cloud over TLS on this address (default 127.0.0.1:8443), with a
+    /// self-signed certificate made at start for api-{kic,aic,eic}.lgthinq.com, localhost and
+    /// 127.0.0.1: for an unmodified client whose resolver maps those hosts here.
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:8443")]
+    thinq_tls: Option<SocketAddr>,
     /// Address of the admin API (devices, state, fault rules, journal).
     #[arg(long, default_value = "127.0.0.1:8090")]
     admin: SocketAddr,
@@ -96,6 +101,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<Outcome> {
         thinq_token: args.thinq_token.clone(),
         thinq_devices: args.thinq_devices,
         thinq_rate_limit: args.thinq_rate_limit,
+        thinq_tls_addr: args.thinq_tls,
         displays: args.displays,
         psk: args.psk.clone(),
         auth: args.auth.map(AuthMode::from),
@@ -113,13 +119,17 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<Outcome> {
         announce(&server, args, out)?;
         out.flush()?;
         if let Some(path) = &args.ready_file {
+            let mut thinq = json!({
+                "url": format!("http://{}", server.thinq().addr),
+                "token": server.thinq().cloud.token(),
+            });
+            if let Some(addr) = server.thinq().tls_addr {
+                thinq["tls_url"] = json!(format!("https://{addr}"));
+            }
             let ready = json!({
                 "displays": server.displays().iter().map(|d| json!({"id": d.id, "url": format!("http://{}", d.addr)})).collect::<Vec<_>>(),
                 "admin": format!("http://{}", server.admin_addr()),
-                "thinq": {
-                    "url": format!("http://{}", server.thinq().addr),
-                    "token": server.thinq().cloud.token(),
-                },
+                "thinq": thinq,
                 "seed": server.seed(),
             });
             // Written whole, then renamed: a script polling for the file never reads half of it.
@@ -185,6 +195,12 @@ fn announce(server: &RunningServer, args: &Args, out: &mut impl Write) -> std::i
     let thinq = server.thinq();
     let appliances = thinq.cloud.appliances().len();
     writeln!(out, "  ThinQ Connect cloud       http://{}/ ({appliances} appliances)", thinq.addr)?;
+    if let Some(addr) = thinq.tls_addr {
+        writeln!(
+            out,
+            "  ThinQ cloud over TLS      https://{addr}/ (self-signed, for api-{{kic,aic,eic}}.lgthinq.com)"
+        )?;
+    }
     writeln!(out, "  admin API                 http://{admin}/")?;
     writeln!(out, "  auth {auth}, pre-shared key {psk}; fault seed {}", server.seed())?;
     writeln!(out, "  ThinQ token {}", thinq.cloud.token())?;

@@ -337,28 +337,29 @@ async fn garbage_resets_timeouts_and_a_wrong_echo_are_failures() {
 
 #[tokio::test]
 async fn the_client_speaks_tls_to_the_real_host_name() {
-    use devfault_emulator::thinq::{Cloud as ThinqCloud, CloudConfig};
-    use devfault_emulator::tls::{SelfSigned, TlsListener};
-    use std::sync::Arc;
-
-    let certificate = SelfSigned::generate().expect("a certificate");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
-    let addr = listener.local_addr().expect("bound");
-    let cloud = Arc::new(ThinqCloud::new(CloudConfig::default()));
-    cloud.set_addr(addr);
-    let router = devfault_emulator::thinq::router(cloud);
-    let tls = TlsListener::new(listener, certificate.acceptor().expect("an acceptor"));
-    let server = tokio::spawn(async move { axum::serve(tls, router.into_make_service()).await });
-
+    let config = ServeConfig {
+        bravia_addr: "127.0.0.1:0".parse().expect("address"),
+        admin_addr: "127.0.0.1:0".parse().expect("address"),
+        thinq_addr: "127.0.0.1:0".parse().expect("address"),
+        thinq_tls_addr: Some("127.0.0.1:0".parse().expect("address")),
+        seed: Some(7),
+        ..ServeConfig::default()
+    };
+    let server = serve(config, std::future::pending()).await.expect("the emulator starts");
+    let endpoint = server.thinq();
+    let addr = endpoint.tls_addr.expect("a TLS listener");
+    let certificate = endpoint.tls_certificate.clone().expect("its certificate");
     let thinq = Client::builder(TOKEN, "DE")
         .connect_to(addr)
-        .add_root_certificate(certificate.certificate_der().to_vec())
+        .add_root_certificate(certificate.to_vec())
         .retry_policy(fast_policy())
         .build()
         .expect("a client");
     assert_eq!(thinq.base_url(), "https://api-eic.lgthinq.com/");
     let devices = thinq.devices().await.expect("devices over TLS");
     assert_eq!(devices[0].device_id, "ac-living-room");
+    let err = thinq.state("dryer-offline").await.expect_err("offline");
+    assert_eq!((err.status, err.is_not_connected()), (Some(416), true));
 
     // Without the emulator's certificate the handshake fails: verification is on.
     let untrusting = Client::builder(TOKEN, "DE")
@@ -368,5 +369,5 @@ async fn the_client_speaks_tls_to_the_real_host_name() {
         .expect("a client");
     let err = untrusting.devices().await.expect_err("an unknown certificate");
     assert_eq!(err.kind, FailureKind::Transport, "{err}");
-    server.abort();
+    assert!(err.message.to_lowercase().contains("certificate"), "{}", err.message);
 }

@@ -61,6 +61,7 @@ LG_HOSTS = ["api-kic.lgthinq.com", "api-aic.lgthinq.com", "api-eic.lgthinq.com"]
 suite = Suite("thinqconnect")
 cloud = Emulator("thinq-cloud")
 rate_limited = Emulator("thinq-rate-limited", thinq_rate_limit=RATE_LIMIT)
+tls_cloud = Emulator("thinq-tls", thinq_tls=True)
 
 
 # -- pointing the SDK at the emulator ---------------------------------------------------------
@@ -449,6 +450,41 @@ async def event_subscriptions(emulator: Emulator) -> None:
             "NOT_SUBSCRIBED_EVENT",
             "a second event unsubscription",
         )
+
+
+# -- TLS (approach B) --------------------------------------------------------------------------
+
+
+@suite.case("TLS: the untouched SDK lists devices via https://api-eic.lgthinq.com", tls_cloud)
+async def tls_untouched_sdk(emulator: Emulator) -> None:
+    tls = urlsplit(emulator.thinq_tls_url())
+    expect(tls.scheme == "https" and tls.hostname == "127.0.0.1" and tls.port is not None,
+           f"tls_url is https://127.0.0.1:PORT: {emulator.thinq_tls_url()!r}")
+    # The certificate presented names LG's hosts (read without verifying: it is self-signed).
+    pem = ssl.get_server_certificate(("127.0.0.1", tls.port), timeout=10)
+    names = x509.load_pem_x509_certificate(pem.encode()).extensions.get_extension_for_class(
+        x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
+    for host in LG_HOSTS:
+        expect(host in names, f"the certificate names {host}: {names}")
+
+    resolver = LgHostsToLoopback(tls.port)
+    connector = aiohttp.TCPConnector(resolver=resolver, ssl=False)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        # Germany is in the SDK's EIC region: https://api-eic.lgthinq.com/devices.
+        api = ThinQApi(session=session, access_token=emulator.thinq_token(), country_code="DE",
+                       client_id=CLIENT_ID)
+        expect_eq(api._get_url_from_endpoint("devices"), "https://api-eic.lgthinq.com/devices",
+                  "the SDK's own URL")
+        devices = await api.async_get_device_list()
+        listed = [(d.get("deviceId"), d.get("deviceInfo", {}).get("deviceType")) for d in devices]
+        expect_eq(listed[: len(HOUSEHOLD)], HOUSEHOLD, "GET /devices over TLS")
+        await expect_thinq_error(
+            api.async_get_device_status("dryer-offline"),
+            "1222",
+            "NOT_CONNECTED_DEVICE",
+            "state of dryer-offline over TLS",
+        )
+    expect_eq(resolver.resolved[:1], ["api-eic.lgthinq.com"], "the host the SDK resolved")
 
 
 if __name__ == "__main__":

@@ -1103,6 +1103,12 @@ pub struct FaultStream {
 }
 
 impl FaultStream {
+    /// The handle that `reset` and `no_answer` rules abort this connection with (for a
+    /// listener that wraps [`FaultListener`], such as [`crate::tls::TlsListener`]).
+    pub fn control(&self) -> &ConnectionControl {
+        &self.control
+    }
+
     /// The reset error once aborted (setting linger 0 the first time).
     fn aborted(&mut self) -> Option<io::Error> {
         if !self.control.is_aborted() {

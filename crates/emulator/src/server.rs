@@ -39,6 +39,9 @@ use crate::faults::{
 use crate::journal::Journal;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::thinq::{self, Cloud, CloudConfig};
+use crate::tls::{SelfSigned, serve_device_tls};
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls::pki_types::CertificateDer;
 
 /// The most generated ThinQ appliances `serve --thinq-devices N` makes.
 pub const MAX_THINQ_DEVICES: usize = 100_000;
@@ -69,6 +72,10 @@ pub struct ServeConfig {
     /// ThinQ API calls per token per hour, 0 for no limit; wins over the scenario. Default:
     /// the scenario's, else 3600.
     pub thinq_rate_limit: Option<u64>,
+    /// Where the ThinQ cloud also answers over TLS, with a self-signed certificate for LG's
+    /// real API host names (see [`crate::tls`]), for clients that reach it through a resolver
+    /// mapping `api-*.lgthinq.com` to this address. Default: no TLS listener.
+    pub thinq_tls_addr: Option<SocketAddr>,
     /// How many displays, 1 to [`MAX_DISPLAYS`] (4096); wins over the scenario's count.
     /// Default: the scenario's, else 1.
     pub displays: Option<usize>,
@@ -100,6 +107,7 @@ impl Default for ServeConfig {
             thinq_token: None,
             thinq_devices: None,
             thinq_rate_limit: None,
+            thinq_tls_addr: None,
             displays: None,
             psk: None,
             auth: None,
@@ -185,6 +193,11 @@ pub struct DisplayEndpoint {
 pub struct ThinqEndpoint {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Where it listens over TLS, when [`ServeConfig::thinq_tls_addr`] asked for it.
+    pub tls_addr: Option<SocketAddr>,
+    /// The self-signed certificate the TLS listener presents (DER), for a client that
+    /// verifies it rather than skipping verification.
+    pub tls_certificate: Option<CertificateDer<'static>>,
     /// The cloud.
     pub cloud: Arc<Cloud>,
 }
@@ -279,6 +292,11 @@ pub async fn serve(
                 return Err(ServeError::NotLoopback { what, addr });
             }
         }
+        if let Some(addr) = config.thinq_tls_addr
+            && !addr.ip().is_loopback()
+        {
+            return Err(ServeError::NotLoopback { what: "thinq-tls", addr });
+        }
     }
     let scenario = match &config.scenario {
         Some(file) => Scenario::load(file)?,
@@ -363,7 +381,16 @@ pub async fn serve(
         source,
     })?;
     cloud.set_addr(thinq_addr);
-    let thinq = ThinqEndpoint { addr: thinq_addr, cloud: Arc::clone(&cloud) };
+    let thinq_tls = match config.thinq_tls_addr {
+        Some(addr) => Some(bind_tls(addr).await?),
+        None => None,
+    };
+    let thinq = ThinqEndpoint {
+        addr: thinq_addr,
+        tls_addr: thinq_tls.as_ref().map(|tls| tls.addr),
+        tls_certificate: thinq_tls.as_ref().map(|tls| tls.certificate.certificate_der().clone()),
+        cloud: Arc::clone(&cloud),
+    };
     let admin_listener = bind(config.admin_addr, "the admin API").await?;
     let admin_addr = admin_listener.local_addr().map_err(|source| ServeError::Bind {
         what: "the admin API".to_owned(),
@@ -421,6 +448,14 @@ pub async fn serve(
             Arc::clone(&journal),
             limits,
         );
+        if let Some(tls) = thinq_tls {
+            tasks.push(tokio::spawn(serve_device_tls(
+                FaultListener::new(tls.listener),
+                tls.acceptor,
+                router.clone(),
+                signal(),
+            )));
+        }
         tasks.push(tokio::spawn(serve_device(
             FaultListener::new(thinq_listener),
             router,
@@ -466,6 +501,28 @@ fn display_addrs(first: SocketAddr, count: usize) -> Result<Vec<SocketAddr>, Ser
             addr
         })
         .collect())
+}
+
+/// The ThinQ cloud's TLS listener, bound, with its fresh certificate.
+struct TlsBound {
+    listener: TcpListener,
+    addr: SocketAddr,
+    certificate: SelfSigned,
+    acceptor: TlsAcceptor,
+}
+
+async fn bind_tls(addr: SocketAddr) -> Result<TlsBound, ServeError> {
+    let what = "the ThinQ cloud over TLS";
+    let listener = bind(addr, what).await?;
+    let bound = listener.local_addr().map_err(|source| ServeError::Bind {
+        what: what.to_owned(),
+        addr,
+        source,
+    })?;
+    let certificate =
+        SelfSigned::generate().map_err(|error| ServeError::Thinq(error.to_string()))?;
+    let acceptor = certificate.acceptor().map_err(|error| ServeError::Thinq(error.to_string()))?;
+    Ok(TlsBound { listener, addr: bound, certificate, acceptor })
 }
 
 async fn bind(addr: SocketAddr, what: &str) -> Result<TcpListener, ServeError> {

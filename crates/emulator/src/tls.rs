@@ -9,7 +9,9 @@
 //! `Host` header, so the emulator has to answer TLS: that is this module. The certificate is
 //! self-signed and made fresh at every start, so a client either skips verification (as the
 //! resolver recipe does) or trusts [`SelfSigned::certificate_der`] explicitly; nothing here is
-//! ever valid for the real hosts on the internet.
+//! ever valid for the real hosts on the internet. `devfault serve --thinq-tls [ADDR]` runs the
+//! cloud's router (with its fault layer) on such a listener beside the plain one
+//! ([`crate::server::ServeConfig::thinq_tls_addr`]).
 //!
 //! Handshakes run beside the accept loop (at most [`MAX_PENDING_HANDSHAKES`] at once, each
 //! bounded by [`HANDSHAKE_TIMEOUT`]), so a client that connects and says nothing, or speaks
@@ -37,13 +39,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::serve::Listener;
+use axum::extract::connect_info::Connected;
+use axum::serve::{IncomingStream, Listener};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::crypto::ring;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio_rustls::server::TlsStream;
+
+use crate::faults::{ConnectionControl, FaultListener};
 
 /// The names the certificate is valid for: the ThinQ Connect API host of each of the SDK's
 /// three regions (KIC, AIC, EIC), and the loopback names a local client may use instead.
@@ -201,6 +206,30 @@ impl<L: Listener> Listener for TlsListener<L> {
     }
 }
 
+impl Connected<IncomingStream<'_, TlsListener<FaultListener>>> for ConnectionControl {
+    fn connect_info(stream: IncomingStream<'_, TlsListener<FaultListener>>) -> ConnectionControl {
+        stream.io().get_ref().0.control().clone()
+    }
+}
+
+/// [`crate::faults::serve_device`] over TLS: serves a device's router (wrapped by
+/// [`crate::faults::with_faults`]) on a [`FaultListener`] whose connections complete a TLS
+/// handshake first, so `reset` and `no_answer` rules cut the TCP stream under the TLS session
+/// as they do on the plain port.
+pub async fn serve_device_tls(
+    listener: FaultListener,
+    acceptor: TlsAcceptor,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    axum::serve(
+        TlsListener::new(listener, acceptor),
+        router.into_make_service_with_connect_info::<ConnectionControl>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
 /// Serves `router` over TLS on `listener` until `shutdown` resolves (then waits for the
 /// requests in flight, as `axum::serve` does).
 pub async fn serve_tls<L>(
@@ -279,11 +308,24 @@ mod tests {
         addr: SocketAddr,
         name: &str,
     ) -> io::Result<String> {
+        fetch(connector, addr, name, "/route", "").await
+    }
+
+    /// One GET of `path` over TLS with SNI and `Host` set to `name`, and `headers` (each
+    /// ending in CRLF); the response as text.
+    async fn fetch(
+        connector: &TlsConnector,
+        addr: SocketAddr,
+        name: &str,
+        path: &str,
+        headers: &str,
+    ) -> io::Result<String> {
         let server_name = ServerName::try_from(name.to_owned())
             .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error))?;
         let tcp = tokio::time::timeout(STEP, TcpStream::connect(addr)).await??;
         let mut tls = tokio::time::timeout(STEP, connector.connect(server_name, tcp)).await??;
-        let request = format!("GET /route HTTP/1.1\r\nHost: {name}\r\nConnection: close\r\n\r\n");
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: {name}\r\n{headers}Connection: close\r\n\r\n");
         tls.write_all(request.as_bytes()).await?;
         let mut response = Vec::new();
         tokio::time::timeout(STEP, tls.read_to_end(&mut response)).await??;
@@ -365,6 +407,63 @@ mod tests {
         assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
         drop(silent);
         stop(server).await;
+    }
+
+    /// The six headers LG's SDK sends, for user 1 of the default household.
+    const SDK_HEADERS: &str = "Authorization: Bearer thinqpat-devfault-0000\r\nx-country: DE\r\nx-message-id: zTL0BXUNT5KR0oZ7checHg\r\nx-client-id: devfault-tls-test\r\nx-api-key: v6GFvkweNo7DK7yD3ylIZ9w52aKBU0eJ7wLXkSR3\r\nx-service-phase: OP\r\n";
+
+    #[tokio::test]
+    async fn serve_answers_the_cloud_over_tls_and_reset_rules_cut_it() {
+        use crate::faults::{ActionKind, RuleSpec};
+        use crate::server::{ServeConfig, serve};
+
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        let config = ServeConfig {
+            bravia_addr: any,
+            admin_addr: any,
+            thinq_addr: any,
+            thinq_tls_addr: Some(any),
+            ..ServeConfig::default()
+        };
+        let running = serve(config, std::future::pending()).await.expect("serve");
+        let thinq = running.thinq();
+        let addr = thinq.tls_addr.expect("a TLS listener was asked for");
+        assert_ne!(addr, thinq.addr, "TLS has its own port");
+        let certificate = thinq.tls_certificate.clone().expect("its certificate");
+        let mut roots = RootCertStore::empty();
+        roots.add(certificate).expect("add the certificate");
+        let config = ClientConfig::builder_with_provider(Arc::new(ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .expect("protocol versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let connector = TlsConnector::from(Arc::new(config));
+
+        let host = "api-eic.lgthinq.com";
+        let response = fetch(&connector, addr, host, "/devices", SDK_HEADERS).await.expect("GET");
+        assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+        assert!(response.contains(r#""deviceId":"ac-living-room""#), "{response}");
+        assert!(response.contains(r#""messageId":"zTL0BXUNT5KR0oZ7checHg""#), "{response}");
+
+        // A reset rule ends the TLS connection without an answer, as on the plain port.
+        running
+            .admin()
+            .faults()
+            .add(RuleSpec { count: Some(1), ..RuleSpec::new(ActionKind::Reset) })
+            .expect("a reset rule");
+        let reset = fetch(&connector, addr, host, "/devices", SDK_HEADERS).await;
+        assert!(
+            reset.as_ref().map_or(true, |text| !text.contains("HTTP/1.1")),
+            "the reset rule let an answer through: {reset:?}"
+        );
+        let again = fetch(&connector, addr, host, "/devices", SDK_HEADERS).await.expect("GET");
+        assert!(again.starts_with("HTTP/1.1 200 OK\r\n"), "after the one reset: {again}");
+
+        running.shutdown();
+        tokio::time::timeout(STEP, running.wait())
+            .await
+            .expect("stops within the step")
+            .expect("stops cleanly");
     }
 
     #[test]

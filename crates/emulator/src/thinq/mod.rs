@@ -574,12 +574,16 @@ impl Cloud {
         self.addr.get().copied().unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8081)))
     }
 
-    /// The user a bearer token belongs to: 1218 for nobody's, 1302/1303/1304 by status.
+    /// The user a bearer token belongs to: 1218 for nobody's, 1302/1303/1304 by status. The
+    /// detail never quotes the token: it travels in a response header, which the journal keeps.
     fn user_of(&self, token: &str) -> Result<u32, Refusal> {
         let index = *self.tokens.get(token).ok_or_else(|| {
-            Refusal::new(Code::INVALID_TOKEN_AGAIN, format!("no user has the token {token:?}"))
+            Refusal::new(Code::INVALID_TOKEN_AGAIN, format!(
+                "the bearer token ({} characters) is nobody's; user 1's is set by --thinq-token",
+                token.len()
+            ))
         })?;
-        let refusal = |code, why: &str| Err(Refusal::new(code, format!("token {token:?}: {why}")));
+        let refusal = |code, why: &str| Err(Refusal::new(code, format!("the bearer token: {why}")));
         match self.users.get(index as usize).map(|u| u.status) {
             Some(UserStatus::Active) => Ok(index),
             Some(UserStatus::Expired) => refusal(Code::NOT_FOUND_TOKEN, "expired"),

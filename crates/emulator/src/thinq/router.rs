@@ -59,7 +59,8 @@ pub(crate) const ENDPOINTS: &[(&str, &str, &str)] = &[
     ("GET", "/devices/energy/{id}/usage", "get_device_energy_usage"),
 ];
 
-/// The countries of the SDK's three regions (`thinqconnect/country.py`); any other is 1307.
+/// The countries of the SDK's three regions, as `SUPPORTED_COUNTRIES` of
+/// `thinqconnect/country.py` 1.0.14 lists them; any other is 1307.
 const REGIONS: &[(&str, &[&str])] = &[
     (
         "kic",
@@ -82,11 +83,11 @@ const REGIONS: &[(&str, &[&str])] = &[
             "AE", "AF", "AL", "AM", "AO", "AT", "AZ", "BA", "BE", "BF", "BG", "BH", "BJ", "BY",
             "CD", "CF", "CG", "CH", "CI", "CM", "CV", "CY", "CZ", "DE", "DJ", "DK", "DZ", "EE",
             "EG", "ES", "ET", "FI", "FR", "GA", "GB", "GE", "GH", "GM", "GN", "GQ", "GR", "HR",
-            "HU", "IE", "IL", "IQ", "IR", "IS", "IT", "JO", "KE", "KW", "KZ", "LB", "LI", "LR",
-            "LT", "LU", "LV", "LY", "MA", "MD", "ME", "MK", "ML", "MR", "MT", "MU", "MW", "MZ",
-            "NA", "NE", "NG", "NL", "NO", "OM", "PK", "PL", "PS", "PT", "QA", "RO", "RS", "RU",
-            "RW", "SA", "SD", "SE", "SI", "SK", "SL", "SN", "SO", "SY", "TD", "TG", "TN", "TR",
-            "TZ", "UA", "UG", "UZ", "YE", "ZA", "ZM", "ZW",
+            "HU", "IE", "IL", "IQ", "IR", "IS", "IT", "JO", "KE", "KG", "KW", "KZ", "LB", "LR",
+            "LT", "LU", "LV", "LY", "MA", "MD", "ME", "MK", "ML", "MR", "MT", "MU", "MW", "NE",
+            "NG", "NL", "NO", "OM", "PK", "PL", "PS", "PT", "QA", "RO", "RS", "RU", "RW", "SA",
+            "SD", "SE", "SI", "SK", "SL", "SN", "SO", "ST", "SY", "TD", "TG", "TN", "TR", "TZ",
+            "UA", "UG", "UZ", "XK", "YE", "ZA", "ZM",
         ],
     ),
 ];
@@ -213,11 +214,27 @@ pub(crate) fn refuse(message_id: &str, refusal: Refusal) -> Response {
     reply
 }
 
+/// A success's `response`: built for the request, or an appliance's state, shared with it
+/// (read without copying the tree: state reads are the hot path).
+enum Payload {
+    Owned(Value),
+    Shared(Arc<Value>),
+}
+
+impl Payload {
+    fn value(&self) -> &Value {
+        match self {
+            Payload::Owned(value) => value,
+            Payload::Shared(value) => value,
+        }
+    }
+}
+
 async fn handle(State(cloud): State<Arc<Cloud>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let message_id = reply_message_id(&parts.headers);
     match answer(&cloud, &parts.method, &parts.uri, &parts.headers, body).await {
-        Ok(response) => success(&message_id, &response),
+        Ok(response) => success(&message_id, response.value()),
         Err(refusal) => refuse(&message_id, refusal),
     }
 }
@@ -256,7 +273,8 @@ fn check_headers(
         return Err(Refusal::new(
             Code::INVALID_SERVICE_KEY,
             format!(
-                "x-service-key {service_key:?}: partner-API service keys are not valid on the personal-token API; drop the header"
+                "an x-service-key ({} characters): partner-API service keys are not valid on the personal-token API; drop the header",
+                service_key.len()
             ),
         ));
     }
@@ -373,17 +391,21 @@ async fn answer(
     uri: &axum::http::Uri,
     headers: &HeaderMap,
     body: Body,
-) -> Result<Value, Refusal> {
+) -> Result<Payload, Refusal> {
     let (index, id) = route(method.as_str(), uri.path())?;
     let name = ENDPOINTS[index].2;
     let user = check_headers(cloud, headers, name != "get_route")?;
     let Some(user) = user else {
-        let addr = cloud.addr();
-        return Ok(json!({
+        // Only loopback, even when the cloud listens on every interface (`--listen-any`).
+        let mut addr = cloud.addr();
+        if !addr.ip().is_loopback() {
+            addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        return Ok(Payload::Owned(json!({
             "apiServer": format!("http://{addr}"),
             "mqttServer": format!("mqtts://{}:8883", addr.ip()),
             "webSocketServer": format!("ws://{addr}"),
-        }));
+        })));
     };
     cloud.count_call(user)?;
     let bytes = read_body(cloud, headers, body).await?;
@@ -391,7 +413,7 @@ async fn answer(
     let device = |foreign| cloud.appliance_of(user, id.unwrap_or(""), foreign);
     let owned = || cloud.user(user).map(|u| u.devices.as_slice()).unwrap_or(&[]);
     let appliances = || owned().iter().filter_map(|&i| cloud.appliances.get(i as usize));
-    match name {
+    let owned = match name {
         "get_device_list" => Ok(Value::Array(appliances().map(|a| a.listing()).collect())),
         "get_device_profile" => Ok(device(Code::NOT_OWNED_DEVICE)?.kind.profile.clone()),
         "get_device_status" => {
@@ -400,7 +422,7 @@ async fn answer(
             if !live.online {
                 return Err(offline(appliance));
             }
-            Ok(live.state.as_ref().clone())
+            return Ok(Payload::Shared(Arc::clone(&live.state)));
         }
         "post_device_control" => {
             let appliance = device(Code::NOT_OWNED_DEVICE)?;
@@ -480,7 +502,9 @@ async fn answer(
             Ok(json!(clients.unwrap_or_default()))
         }
         "post_push_devices_subscribe" | "delete_push_devices_subscribe" => {
-            let Some(u) = cloud.user(user) else { return Ok(json!({})) };
+            let u = cloud
+                .user(user)
+                .ok_or_else(|| Refusal::new(Code::NOT_FOUND_USER, "no such user"))?;
             let mut clients = super::lock(&u.clients);
             if name.starts_with("post") {
                 clients.push.insert(client);
@@ -494,7 +518,9 @@ async fn answer(
         }
         "post_client_register" | "delete_client_register" => {
             check_client_body(json_body(&bytes)?.as_ref())?;
-            let Some(u) = cloud.user(user) else { return Ok(json!({})) };
+            let u = cloud
+                .user(user)
+                .ok_or_else(|| Refusal::new(Code::NOT_FOUND_USER, "no such user"))?;
             let mut clients = super::lock(&u.clients);
             if name.starts_with("post") {
                 clients.registered.insert(client);
@@ -535,7 +561,8 @@ async fn answer(
             energy_usage(appliance, uri.query().unwrap_or(""))
         }
         _ => Err(Refusal::new(Code::BAD_REQUEST, format!("{name} has no handler"))),
-    }
+    };
+    owned.map(Payload::Owned)
 }
 
 fn offline(appliance: &Appliance) -> Refusal {

@@ -299,3 +299,37 @@ fn a_fleet_shares_its_templates() {
         Ok(cloud.appliance("fleet-00020").unwrap().owner)
     );
 }
+
+#[tokio::test]
+async fn route_stays_on_loopback_when_listening_on_every_interface() {
+    let cloud = cloud();
+    cloud.set_addr(std::net::SocketAddr::from(([0, 0, 0, 0], 9000)));
+    let (_, body, _) = call(&cloud, "GET", "/route", &[], "").await;
+    assert_eq!(body["response"]["apiServer"], "http://127.0.0.1:9000");
+}
+
+#[test]
+fn countries_map_to_the_sdk_regions() {
+    use super::router::region_of;
+    assert_eq!(region_of("US"), Some("aic"));
+    assert_eq!(region_of("DE"), Some("eic"));
+    assert_eq!(region_of("XK"), Some("eic"));
+    assert_eq!(region_of("KR"), Some("kic"));
+    assert_eq!(region_of("ZZ"), None);
+    assert_eq!(region_of("us"), None, "the SDK sends upper case");
+}
+
+#[tokio::test]
+async fn refusals_never_quote_a_credential() {
+    let cloud = cloud();
+    for (name, value) in [
+        ("authorization", "Bearer secret-token-123"),
+        ("authorization", "Bearer thinqpat-devfault-expired"),
+        ("x-service-key", "secret-key-456"),
+    ] {
+        let (_, _, headers) = call(&cloud, "GET", "/devices", &[(name, value)], "").await;
+        let reason = headers["x-devfault-reason"].to_str().unwrap();
+        let secret = value.trim_start_matches("Bearer ");
+        assert!(!reason.contains(secret), "{reason}");
+    }
+}
