@@ -4,7 +4,7 @@
 //! Every failure, a transport error or a garbage body included, comes back as one [`Error`]
 //! that keeps the registry row, the HTTP status, the request id and the display's own message,
 //! and says whether and when to retry. Calls are retried by the shared
-//! [`RetryPolicy`](devfault_core::RetryPolicy) on the row's advice only. Method versions are
+//! [`RetryPolicy`] on the row's advice only. Method versions are
 //! negotiated from `guide.getSupportedApiInfo`, so `[14, "Unsupported Version"]` is never the
 //! first answer a user sees.
 //!
