@@ -125,9 +125,11 @@ async def sdk(emulator: Emulator, token: str | None = None) -> AsyncIterator[Loc
         )
 
 
-async def build(api: ThinQApi, device_class: type, device_id: str) -> Any:
+async def build(
+    api: ThinQApi, device_class: type, device_id: str, energy_profile: dict | None = None
+) -> Any:
     """An SDK device object as Home Assistant builds one: from its `GET /devices` entry and
-    its profile, then fed its state."""
+    its profile (and its energy profile, when given)."""
     devices = await api.async_get_device_list()
     entry = next((d for d in devices or [] if d.get("deviceId") == device_id), None)
     expect(entry is not None, f"GET /devices lists {device_id}: {devices}")
@@ -142,6 +144,7 @@ async def build(api: ThinQApi, device_class: type, device_id: str) -> Any:
         reportable=info.get("reportable", False),
         group_id=info.get("groupId", ""),
         profile=profile,
+        energy_profile=energy_profile,
     )
     return device
 
@@ -450,6 +453,75 @@ async def event_subscriptions(emulator: Emulator) -> None:
             "NOT_SUBSCRIBED_EVENT",
             "a second event unsubscription",
         )
+
+
+@suite.case("subscriptions refused: event on a non-reportable fridge 1214, push on user 2's AC 1211",
+            cloud)
+async def subscriptions_refused(emulator: Emulator) -> None:
+    async with sdk(emulator) as api:
+        devices = await api.async_get_device_list()
+        garage = next((d for d in devices if d["deviceId"] == "fridge-garage"), None)
+        expect(garage is not None and garage["deviceInfo"]["reportable"] is False,
+               f"fridge-garage is listed as not reportable: {garage}")
+        await expect_thinq_error(
+            api.async_post_event_subscribe("fridge-garage"),
+            "1214",
+            "NOT_SUBSCRIBABLE_DEVICE",
+            "event subscription of fridge-garage",
+        )
+        await expect_thinq_error(
+            api.async_post_push_subscribe("ac-neighbour"),
+            "1211",
+            "NOT_REGISTERED_DEVICE_BY_USER",
+            "user 1 subscribing to push of ac-neighbour",
+        )
+
+
+@suite.case("clients and device push: the calls ThinQMQTTClient makes, without starting it", cloud)
+async def clients(emulator: Emulator) -> None:
+    # The bodies ThinQMQTTClient sends (thinqconnect/mqtt_client.py); the client itself would
+    # fetch a root certificate from the internet and connect to AWS IoT, so it is never started.
+    body = {"type": "MQTT", "service-code": "SVC202", "device-type": "607", "allowExist": True}
+    async with sdk(emulator) as api:
+        await api.async_post_client_register(body)
+        await api.async_post_client_register(body)  # allowExist: registering again is fine
+        await expect_thinq_error(
+            api.async_post_client_certificate({"service-code": "SVC202", "csr": "not-a-csr"}),
+            "2201",
+            "NOT_PROVIDED_FEATURE",
+            "a client certificate (MQTT is not emulated)",
+        )
+        await api.async_delete_client_register(body)
+        await expect_thinq_error(
+            api.async_delete_client_register(body),
+            "1209",
+            "NOT_REGISTERED_USER_IN_SERVICE",
+            "unregistering a client twice",
+        )
+        await api.async_post_push_devices_subscribe()
+        listed = await api.async_get_push_devices_list()
+        expect(CLIENT_ID in str(listed), f"GET /push/devices names {CLIENT_ID}: {listed!r}")
+        await api.async_delete_push_devices_subscribe()
+        await expect_thinq_error(
+            api.async_delete_push_devices_subscribe(),
+            "1206",
+            "NOT_SUBSCRIBED_PUSH",
+            "unsubscribing device push twice",
+        )
+
+
+@suite.case("energy: the SDK's device object reads its energy profile and daily usage", cloud)
+async def energy(emulator: Emulator) -> None:
+    async with sdk(emulator) as api:
+        energy_profile = await api.async_get_device_energy_profile("ac-living-room")
+        ac = await build(api, AirConditionerDevice, "ac-living-room", energy_profile)
+        expect_eq(ac.energy_properties, ["energyUsage"], "energy properties the SDK read")
+        usage = await ac.get_daily_energy_usage("energyUsage", "20241001", "20241010")
+        days = [entry.get("usedDate") for entry in (usage or {}).get("result", {}).get("dataList", [])]
+        expect_eq(days, [f"202410{d:02d}" for d in range(1, 11)], "the days of daily usage")
+        # The SDK refuses a property the energy profile does not name, before sending.
+        await expect_raises_async(ValueError, "get_daily_energy_usage('waterUsage')",
+                                  ac.get_daily_energy_usage("waterUsage", "20241001", "20241010"))
 
 
 # -- TLS (approach B) --------------------------------------------------------------------------
