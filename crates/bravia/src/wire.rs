@@ -213,6 +213,46 @@ impl std::error::Error for RequestError {}
 /// Conditions are checked in that order and the first broken one is returned. Members beyond
 /// the four are ignored, as displays ignore them.
 pub fn validate_request(body: &[u8]) -> Result<Request, RequestError> {
+    if let Some(request) = plain_request(body) {
+        return Ok(request);
+    }
+    checked_request(body)
+}
+
+/// The common case in one pass, without building a JSON object: an object with exactly the
+/// four members, each of the right type and value. `None` for anything else (an unknown or
+/// repeated member, a wrong type, an id out of range, a non-JSON body...), which
+/// [`checked_request`] then checks one condition at a time. Every body this accepts,
+/// `checked_request` accepts with the same result (the tests compare the two).
+fn plain_request(body: &[u8]) -> Option<Request> {
+    /// Unknown members are refused so that every byte goes through the same parsers as in
+    /// `checked_request` (skipping a member checks less: no depth limit, no UTF-8 check).
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Plain {
+        id: u64,
+        method: String,
+        params: Vec<Value>,
+        version: String,
+    }
+    // An array would fill the struct by position.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return None;
+    }
+    let plain: Plain = serde_json::from_slice(body).ok()?;
+    let usable = (1..=MAX_REQUEST_ID).contains(&plain.id)
+        && !plain.method.is_empty()
+        && is_version(&plain.version);
+    usable.then_some(Request {
+        method: plain.method,
+        id: plain.id,
+        params: plain.params,
+        version: plain.version,
+    })
+}
+
+/// [`validate_request`] one condition at a time, in the documented order.
+fn checked_request(body: &[u8]) -> Result<Request, RequestError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(RequestError::Empty);
     }

@@ -339,7 +339,7 @@ const MODEL: &str = "FW-55BZ35F";
 const MAC: &str = "04:5D:4B:AD:6D:E1";
 
 fn get_power_status(display: &Display, _: &Call<'_>) -> Outcome {
-    let status = match display.lock_state().power {
+    let status = match display.power() {
         Power::Active => "active",
         Power::Standby | Power::Unreachable => "standby",
     };

@@ -182,7 +182,7 @@ async fn dispatch(display: &Display, service: &str, headers: &HeaderMap, body: &
     let Some(level) = method.level(&request.version) else {
         return display.error(Code::UNSUPPORTED_VERSION.entry(), id);
     };
-    let credentials = display.lock_auth().credentials(&display.config, headers, Instant::now());
+    let credentials = display.credentials(headers);
     if !auth::allows(display.config.auth, &credentials, level) {
         return display.http_error(Code::FORBIDDEN.entry(), id);
     }
@@ -193,14 +193,7 @@ async fn dispatch(display: &Display, service: &str, headers: &HeaderMap, body: &
             Standby::NotPowerOn => return display.error(not_power_on(), id),
         }
     }
-    let key = format!(
-        "{service}\n{}\n{}\n{}\n{}",
-        request.method,
-        request.version,
-        serde_json::Value::Array(request.params.clone()),
-        request.id
-    );
-    let Some(_processing) = display.begin(key) else {
+    let Some(_processing) = display.begin(duplicate_key(service, &request)) else {
         return display.error(Code::REQUEST_DUPLICATED.entry(), id);
     };
     let call = Call {
@@ -231,6 +224,28 @@ async fn dispatch(display: &Display, service: &str, headers: &HeaderMap, body: &
             }
         }
     }
+}
+
+/// What makes two requests identical for 40003: service, method, version, params, id, one
+/// per line. Built by appending (no `format!`, no copy of the params).
+fn duplicate_key(service: &str, request: &devfault_bravia::wire::Request) -> String {
+    use std::fmt::Write;
+    let mut key = String::with_capacity(64);
+    for part in [service, &request.method, &request.version] {
+        key.push_str(part);
+        key.push('\n');
+    }
+    key.push('[');
+    for (index, param) in request.params.iter().enumerate() {
+        if index > 0 {
+            key.push(',');
+        }
+        // Writing to a String cannot fail.
+        let _ = write!(key, "{param}");
+    }
+    key.push_str("]\n");
+    let _ = write!(key, "{}", request.id);
+    key
 }
 
 /// `[7, "not power-on"]`, the row real displays send in standby.
@@ -308,8 +323,7 @@ async fn ircc(display: &Display, request: Request, answers: bool) -> Response {
         Ok(body) => body,
         Err(response) => return response,
     };
-    let credentials =
-        display.lock_auth().credentials(&display.config, &parts.headers, Instant::now());
+    let credentials = display.credentials(&parts.headers);
     if !auth::allows(display.config.auth, &credentials, Level::Generic) {
         return bare(Code::FORBIDDEN.entry());
     }
