@@ -1119,17 +1119,20 @@ pub fn encode_error(entry: &Entry, id: Option<u64>) -> (HttpStatus, Vec<u8>) {
 
 /// The status and body of a success: 200 and `{"result":[...],"id":N}`.
 pub fn encode_success(result: &[Value], id: u64) -> (HttpStatus, Vec<u8>) {
-    let mut body = String::from("{\"result\":[");
+    use std::io::Write;
+    // Written in place: a `String` per value and for the id cost more than the rest.
+    let mut body = Vec::with_capacity(64);
+    body.extend_from_slice(b"{\"result\":[");
     for (i, value) in result.iter().enumerate() {
         if i > 0 {
-            body.push(',');
+            body.push(b',');
         }
-        body.push_str(&value.to_string());
+        // A `Value` always serializes (its keys are strings) and a Vec never fails a write;
+        // its `Display`, used before, writes the same compact form.
+        let _ = serde_json::to_writer(&mut body, value);
     }
-    body.push_str("],\"id\":");
-    body.push_str(&id.to_string());
-    body.push('}');
-    (HttpStatus::OK, body.into_bytes())
+    let _ = write!(body, "],\"id\":{id}}}");
+    (HttpStatus::OK, body)
 }
 
 /// Writes `text` as a JSON string (RFC 8259 section 7); total, unlike a fallible serializer.
