@@ -1103,15 +1103,14 @@ fn is_json_media_type(value: &str) -> bool {
 /// `{"error":[code,"message"],"id":N}` (`id` omitted when `None`), with the entry's HTTP status,
 /// so HTTP-layer codes travel with their own status and every other code with 200.
 pub fn encode_error(entry: &Entry, id: Option<u64>) -> (HttpStatus, Vec<u8>) {
-    let mut body = String::with_capacity(32 + entry.message.len());
-    body.push_str("{\"error\":[");
-    body.push_str(&entry.code.to_string());
-    body.push(',');
+    use std::fmt::Write;
+    let mut body = String::with_capacity(48 + entry.message.len());
+    // Writing to a String cannot fail; `write!` spares a String per number.
+    let _ = write!(body, "{{\"error\":[{},", entry.code);
     push_json_string(&mut body, &entry.message);
     body.push(']');
     if let Some(id) = id {
-        body.push_str(",\"id\":");
-        body.push_str(&id.to_string());
+        let _ = write!(body, ",\"id\":{id}");
     }
     body.push('}');
     (entry.http_status, body.into_bytes())

@@ -170,7 +170,7 @@ pub struct Display {
     power: AtomicU8,
     auth: Mutex<AuthState>,
     /// Keys of the requests being processed, for 40003.
-    inflight: Mutex<HashSet<String>>,
+    inflight: Mutex<HashSet<Vec<u8>>>,
     /// When the display was made: the origin of `restart_until`.
     epoch: Instant,
     /// The end of the web service's restart window (404 until then), in nanoseconds since
@@ -291,7 +291,7 @@ impl Display {
     }
 
     /// Marks a request as being processed; `None` when an identical one already is.
-    pub(crate) fn begin(&self, key: String) -> Option<Inflight<'_>> {
+    pub(crate) fn begin(&self, key: Vec<u8>) -> Option<Inflight<'_>> {
         if !lock(&self.inflight).insert(key.clone()) {
             return None;
         }
@@ -333,7 +333,7 @@ impl Drop for StateGuard<'_> {
 #[derive(Debug)]
 pub(crate) struct Inflight<'d> {
     display: &'d Display,
-    key: String,
+    key: Vec<u8>,
 }
 
 impl Drop for Inflight<'_> {
