@@ -246,9 +246,12 @@ impl Display {
     /// Starts a "web service restarting" window: for `duration`, every `/sony/` request gets
     /// HTTP 404 `{"error":[404,"Not Found"]}` without id.
     pub fn start_restart_window(&self, duration: Duration) {
-        let end = (Instant::now() + duration).saturating_duration_since(self.epoch);
-        // At least 1: 0 means no window.
-        let nanos = u64::try_from(end.as_nanos()).unwrap_or(u64::MAX).max(1);
+        // A window past what an Instant can hold stays open (u64::MAX, centuries).
+        let nanos = Instant::now().checked_add(duration).map_or(u64::MAX, |end| {
+            let since = end.saturating_duration_since(self.epoch);
+            // At least 1: 0 means no window.
+            u64::try_from(since.as_nanos()).unwrap_or(u64::MAX).max(1)
+        });
         self.restart_until.store(nanos, Ordering::Release);
     }
 
@@ -258,7 +261,9 @@ impl Display {
         if nanos == 0 {
             return None;
         }
-        let end = self.epoch + Duration::from_nanos(nanos);
+        let Some(end) = self.epoch.checked_add(Duration::from_nanos(nanos)) else {
+            return Some(Duration::MAX);
+        };
         let left = end.saturating_duration_since(Instant::now());
         if left.is_zero() {
             // Closed, unless a new window was opened meanwhile.
