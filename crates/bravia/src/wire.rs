@@ -79,6 +79,8 @@ devfault_core::rule_table! {
         "the code is in the 0-65535 space but the registry has no row for it",
     NULL_MEMBER = "bravia.null-member":
         "the unused one of result and error is present as null (JSON-RPC 1.0 style)",
+    RESULTS_MEMBER = "bravia.results-member":
+        "the success is under results (plural), as real displays answer getMethodTypes",
 }
 
 /// The seed's HTTP rule, quoted in findings.
@@ -749,8 +751,18 @@ fn decode_tolerant(status: u16, body: &[u8], findings: &mut Vec<Finding>) -> Out
 
     let mut extra = Map::new();
     let mut shape = Vec::new();
-    let result = object.remove("result");
+    let mut result = object.remove("result");
     let error = object.remove("error");
+    if result.is_none()
+        && error.is_none()
+        && let Some(results) = object.remove("results")
+    {
+        shape.push(Finding::tolerated(
+            rule::RESULTS_MEMBER,
+            "the result is under results (plural), as real displays answer getMethodTypes; read as result",
+        ));
+        result = Some(results);
+    }
     let (result, error) = match (result, error) {
         (Some(result), Some(error)) if !result.is_null() && !error.is_null() => {
             shape.push(Finding::violation(
@@ -1118,10 +1130,20 @@ pub fn encode_error(entry: &Entry, id: Option<u64>) -> (HttpStatus, Vec<u8>) {
 
 /// The status and body of a success: 200 and `{"result":[...],"id":N}`.
 pub fn encode_success(result: &[Value], id: u64) -> (HttpStatus, Vec<u8>) {
+    encode_success_as("result", result, id)
+}
+
+/// The status and body of `getMethodTypes`' success as real displays send it: 200 and
+/// `{"results":[...],"id":N}`, the member in the plural ([`rule::RESULTS_MEMBER`]).
+pub fn encode_results(results: &[Value], id: u64) -> (HttpStatus, Vec<u8>) {
+    encode_success_as("results", results, id)
+}
+
+fn encode_success_as(member: &str, result: &[Value], id: u64) -> (HttpStatus, Vec<u8>) {
     use std::io::Write;
     // Written in place: a `String` per value and for the id cost more than the rest.
     let mut body = Vec::with_capacity(64);
-    body.extend_from_slice(b"{\"result\":[");
+    let _ = write!(body, "{{\"{member}\":[");
     for (i, value) in result.iter().enumerate() {
         if i > 0 {
             body.push(b',');

@@ -780,7 +780,7 @@ fn every_rule_is_listed_well_formed_and_reachable() {
         );
         assert!(!description.is_empty() && !description.contains('\n'), "{id}");
     }
-    let cases: [(u16, Headers, &str); 20] = [
+    let cases: [(u16, Headers, &str); 21] = [
         (403, &JSON, r#"{"error":[401,"Unauthorized"],"id":1}"#),
         (503, &JSON, r#"{"error":[7,"Illegal State"],"id":1}"#),
         (200, &JSON, r#"{"error":[403,"Forbidden"],"id":1}"#),
@@ -801,6 +801,7 @@ fn every_rule_is_listed_well_formed_and_reachable() {
         (200, &JSON, r#"{"error":[7,"Illegal State",1],"id":1}"#),
         (200, &JSON, r#"{"error":[41850,"x"],"id":1}"#),
         (200, &JSON, r#"{"result":[],"error":null,"id":1}"#),
+        (200, &JSON, r#"{"results":[],"id":1}"#),
     ];
     let mut seen = BTreeSet::new();
     for ((id, _), (status, headers, body)) in RULES.iter().zip(cases) {
@@ -1107,4 +1108,27 @@ fn the_one_pass_path_takes_the_common_request_and_leaves_the_rest_to_the_checks(
     );
     assert_eq!(plain_request(deep.as_bytes()), None);
     assert!(matches!(validate_request(deep.as_bytes()), Err(RequestError::NotJson { .. })));
+}
+
+#[test]
+fn a_success_under_results_is_read_as_result_and_said_so() {
+    let body = r#"{"results":[["getVersions",[],["string*"],"1.0"]],"id":1}"#;
+    let response = decode(200, body);
+    assert!(response.is_conforming(), "{:?}", response.findings);
+    assert_eq!(rules_of(&response), [(rule::RESULTS_MEMBER, Severity::Tolerated)]);
+    match response.outcome {
+        Outcome::Success { result, id, extra } => {
+            assert_eq!(result, vec![json!(["getVersions", [], ["string*"], "1.0"])]);
+            assert_eq!((id, extra.len()), (Some(1), 0));
+        }
+        other => panic!("not a success: {other:?}"),
+    }
+    let (status, encoded) = encode_results(&[json!(["getVersions", [], ["string*"], "1.0"])], 1);
+    assert_eq!((status, encoded.as_slice()), (HttpStatus::OK, body.as_bytes()));
+    // Beside result, results is only an extra member; beside error, the error decides.
+    let both = decode(200, r#"{"result":[],"results":[],"id":1}"#);
+    assert!(both.findings.iter().all(|f| f.rule != rule::RESULTS_MEMBER));
+    let error = decode(200, r#"{"error":[12,"No Such Method"],"results":[],"id":1}"#);
+    assert!(matches!(error.outcome, Outcome::Error(_)));
+    assert!(error.findings.iter().all(|f| f.rule != rule::RESULTS_MEMBER));
 }

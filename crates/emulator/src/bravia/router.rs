@@ -14,7 +14,9 @@ use axum::http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, Method as HttpMethod, StatusCode};
 use axum::response::{IntoResponse, Response};
 use devfault_bravia::Code;
-use devfault_bravia::wire::{ErrorResponse, MAX_REQUEST_ID, encode_success, validate_request};
+use devfault_bravia::wire::{
+    ErrorResponse, MAX_REQUEST_ID, encode_results, encode_success, validate_request,
+};
 use devfault_core::Entry;
 
 use super::auth::{self, Level};
@@ -232,10 +234,11 @@ async fn dispatch(display: &Display, service: &str, headers: &HeaderMap, body: &
                 tokio::time::sleep(wait).await;
                 answer = *then;
             }
-            Answer::Result(result) => return success(&result, request.id),
+            Answer::Result(result) => return success(encode_success(&result, request.id)),
+            Answer::Results(results) => return success(encode_results(&results, request.id)),
             Answer::Error(entry) => return display.error(entry, id),
             Answer::Registered { token } => {
-                let mut response = success(&[], request.id);
+                let mut response = success(encode_success(&[], request.id));
                 // Rounded up: Max-Age is whole seconds, and 0 would tell the client to drop a
                 // cookie the display still honours (pybravia did exactly that at 500 ms).
                 let max_age = display.config.cookie_max_age.as_millis().div_ceil(1000);
@@ -270,8 +273,7 @@ fn not_power_on() -> &'static Entry {
     methods::observed(Code::ILLEGAL_STATE, "not power-on")
 }
 
-fn success(result: &[serde_json::Value], id: u64) -> Response {
-    let (_, body) = encode_success(result, id);
+fn success((_, body): (devfault_core::HttpStatus, Vec<u8>)) -> Response {
     (StatusCode::OK, [(CONTENT_TYPE, "application/json")], body).into_response()
 }
 

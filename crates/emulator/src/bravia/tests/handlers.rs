@@ -85,6 +85,9 @@ async fn get_versions_and_method_types_come_from_the_table() {
     assert_eq!(result(&answer), vec![json!(["1.0"])]);
 
     let answer = rpc(&tv, "audio", "getMethodTypes", json!(["1.2"]), "1.0").await;
+    // Real displays answer getMethodTypes under "results", in the plural.
+    assert!(answer.body.starts_with(br#"{"results":[["setAudioVolume","#), "{answer:?}");
+    assert!(answer.body.ends_with(br#"]],"id":1}"#), "{answer:?}");
     let types = result(&answer);
     assert_eq!(types.len(), 1);
     assert_eq!(types[0][0], "setAudioVolume");
