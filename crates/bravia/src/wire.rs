@@ -79,6 +79,8 @@ devfault_core::rule_table! {
         "the code is in the 0-65535 space but the registry has no row for it",
     NULL_MEMBER = "bravia.null-member":
         "the unused one of result and error is present as null (JSON-RPC 1.0 style)",
+    RESULTS_MEMBER = "bravia.results-member":
+        "the success is under results (plural), as real displays answer getMethodTypes",
 }
 
 /// The seed's HTTP rule, quoted in findings.
@@ -213,6 +215,46 @@ impl std::error::Error for RequestError {}
 /// Conditions are checked in that order and the first broken one is returned. Members beyond
 /// the four are ignored, as displays ignore them.
 pub fn validate_request(body: &[u8]) -> Result<Request, RequestError> {
+    if let Some(request) = plain_request(body) {
+        return Ok(request);
+    }
+    checked_request(body)
+}
+
+/// The common case in one pass, without building a JSON object: an object with exactly the
+/// four members, each of the right type and value. `None` for anything else (an unknown or
+/// repeated member, a wrong type, an id out of range, a non-JSON body...), which
+/// [`checked_request`] then checks one condition at a time. Every body this accepts,
+/// `checked_request` accepts with the same result (the tests compare the two).
+fn plain_request(body: &[u8]) -> Option<Request> {
+    /// Unknown members are refused so that every byte goes through the same parsers as in
+    /// `checked_request` (skipping a member checks less: no depth limit, no UTF-8 check).
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Plain {
+        id: u64,
+        method: String,
+        params: Vec<Value>,
+        version: String,
+    }
+    // An array would fill the struct by position.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return None;
+    }
+    let plain: Plain = serde_json::from_slice(body).ok()?;
+    let usable = (1..=MAX_REQUEST_ID).contains(&plain.id)
+        && !plain.method.is_empty()
+        && is_version(&plain.version);
+    usable.then_some(Request {
+        method: plain.method,
+        id: plain.id,
+        params: plain.params,
+        version: plain.version,
+    })
+}
+
+/// [`validate_request`] one condition at a time, in the documented order.
+fn checked_request(body: &[u8]) -> Result<Request, RequestError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(RequestError::Empty);
     }
@@ -709,8 +751,18 @@ fn decode_tolerant(status: u16, body: &[u8], findings: &mut Vec<Finding>) -> Out
 
     let mut extra = Map::new();
     let mut shape = Vec::new();
-    let result = object.remove("result");
+    let mut result = object.remove("result");
     let error = object.remove("error");
+    if result.is_none()
+        && error.is_none()
+        && let Some(results) = object.remove("results")
+    {
+        shape.push(Finding::tolerated(
+            rule::RESULTS_MEMBER,
+            "the result is under results (plural), as real displays answer getMethodTypes; read as result",
+        ));
+        result = Some(results);
+    }
     let (result, error) = match (result, error) {
         (Some(result), Some(error)) if !result.is_null() && !error.is_null() => {
             shape.push(Finding::violation(
@@ -1063,15 +1115,14 @@ fn is_json_media_type(value: &str) -> bool {
 /// `{"error":[code,"message"],"id":N}` (`id` omitted when `None`), with the entry's HTTP status,
 /// so HTTP-layer codes travel with their own status and every other code with 200.
 pub fn encode_error(entry: &Entry, id: Option<u64>) -> (HttpStatus, Vec<u8>) {
-    let mut body = String::with_capacity(32 + entry.message.len());
-    body.push_str("{\"error\":[");
-    body.push_str(&entry.code.to_string());
-    body.push(',');
+    use std::fmt::Write;
+    let mut body = String::with_capacity(48 + entry.message.len());
+    // Writing to a String cannot fail; `write!` spares a String per number.
+    let _ = write!(body, "{{\"error\":[{},", entry.code);
     push_json_string(&mut body, &entry.message);
     body.push(']');
     if let Some(id) = id {
-        body.push_str(",\"id\":");
-        body.push_str(&id.to_string());
+        let _ = write!(body, ",\"id\":{id}");
     }
     body.push('}');
     (entry.http_status, body.into_bytes())
@@ -1079,17 +1130,30 @@ pub fn encode_error(entry: &Entry, id: Option<u64>) -> (HttpStatus, Vec<u8>) {
 
 /// The status and body of a success: 200 and `{"result":[...],"id":N}`.
 pub fn encode_success(result: &[Value], id: u64) -> (HttpStatus, Vec<u8>) {
-    let mut body = String::from("{\"result\":[");
+    encode_success_as("result", result, id)
+}
+
+/// The status and body of `getMethodTypes`' success as real displays send it: 200 and
+/// `{"results":[...],"id":N}`, the member in the plural ([`rule::RESULTS_MEMBER`]).
+pub fn encode_results(results: &[Value], id: u64) -> (HttpStatus, Vec<u8>) {
+    encode_success_as("results", results, id)
+}
+
+fn encode_success_as(member: &str, result: &[Value], id: u64) -> (HttpStatus, Vec<u8>) {
+    use std::io::Write;
+    // Written in place: a `String` per value and for the id cost more than the rest.
+    let mut body = Vec::with_capacity(64);
+    let _ = write!(body, "{{\"{member}\":[");
     for (i, value) in result.iter().enumerate() {
         if i > 0 {
-            body.push(',');
+            body.push(b',');
         }
-        body.push_str(&value.to_string());
+        // A `Value` always serializes (its keys are strings) and a Vec never fails a write;
+        // its `Display`, used before, writes the same compact form.
+        let _ = serde_json::to_writer(&mut body, value);
     }
-    body.push_str("],\"id\":");
-    body.push_str(&id.to_string());
-    body.push('}');
-    (HttpStatus::OK, body.into_bytes())
+    let _ = write!(body, "],\"id\":{id}}}");
+    (HttpStatus::OK, body)
 }
 
 /// Writes `text` as a JSON string (RFC 8259 section 7); total, unlike a fallible serializer.

@@ -780,7 +780,7 @@ fn every_rule_is_listed_well_formed_and_reachable() {
         );
         assert!(!description.is_empty() && !description.contains('\n'), "{id}");
     }
-    let cases: [(u16, Headers, &str); 20] = [
+    let cases: [(u16, Headers, &str); 21] = [
         (403, &JSON, r#"{"error":[401,"Unauthorized"],"id":1}"#),
         (503, &JSON, r#"{"error":[7,"Illegal State"],"id":1}"#),
         (200, &JSON, r#"{"error":[403,"Forbidden"],"id":1}"#),
@@ -801,6 +801,7 @@ fn every_rule_is_listed_well_formed_and_reachable() {
         (200, &JSON, r#"{"error":[7,"Illegal State",1],"id":1}"#),
         (200, &JSON, r#"{"error":[41850,"x"],"id":1}"#),
         (200, &JSON, r#"{"result":[],"error":null,"id":1}"#),
+        (200, &JSON, r#"{"results":[],"id":1}"#),
     ];
     let mut seen = BTreeSet::new();
     for ((id, _), (status, headers, body)) in RULES.iter().zip(cases) {
@@ -1016,4 +1017,118 @@ fn near_protocol_body() -> impl Strategy<Value = String> {
             }
             Value::Object(object).to_string()
         })
+}
+
+/// Bodies around the four members: each present or not, repeated or not, of the right type
+/// or not, in any order, with an extra member sometimes.
+fn request_body() -> impl Strategy<Value = String> {
+    let id = prop_oneof![
+        4 => (1u64..10).prop_map(|n| n.to_string()),
+        1 => Just("0".to_owned()),
+        1 => Just("2147483648".to_owned()),
+        1 => Just("1.0".to_owned()),
+        1 => Just("\"1\"".to_owned()),
+        1 => Just("-1".to_owned()),
+        1 => Just("1e400".to_owned()),
+    ];
+    let method = prop_oneof![
+        4 => Just("\"getPowerStatus\"".to_owned()),
+        1 => Just("\"\"".to_owned()),
+        1 => Just("\"get\\u0050ower\"".to_owned()),
+        1 => Just("\"\\ud800\"".to_owned()),
+        1 => Just("7".to_owned()),
+    ];
+    let params = prop_oneof![
+        4 => Just("[]".to_owned()),
+        2 => json_value().prop_map(|v| format!("[{v}]")),
+        1 => json_value().prop_map(|v| v.to_string()),
+        1 => Just(format!("[{}{}]", "[".repeat(130), "]".repeat(130))),
+    ];
+    let version = prop_oneof![
+        4 => Just("\"1.0\"".to_owned()),
+        1 => Just("\"1\"".to_owned()),
+        1 => Just("\"1.0.0\"".to_owned()),
+        1 => Just("1.0".to_owned()),
+    ];
+    let other = prop_oneof![
+        json_value().prop_map(|v| format!("\"extra\":{v}")),
+        Just("\"m\\u0065thod\":\"getVolumeInformation\"".to_owned()),
+        Just("\"id\":2".to_owned()),
+    ];
+    (
+        proptest::option::weighted(0.9, id.prop_map(|v| format!("\"id\":{v}"))),
+        proptest::option::weighted(0.9, method.prop_map(|v| format!("\"method\":{v}"))),
+        proptest::option::weighted(0.9, params.prop_map(|v| format!("\"params\":{v}"))),
+        proptest::option::weighted(0.9, version.prop_map(|v| format!("\"version\":{v}"))),
+        proptest::option::weighted(0.2, other),
+        prop_oneof![Just(""), Just(" "), Just("\n")],
+    )
+        .prop_flat_map(|(id, method, params, version, other, space)| {
+            let members: Vec<String> =
+                [id, method, params, version, other].into_iter().flatten().collect();
+            (Just(members).prop_shuffle(), Just(space))
+        })
+        .prop_map(|(members, space)| format!("{space}{{{}}}{space}", members.join(",")))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    /// The one-pass path never accepts what the checks refuse, nor reads it differently.
+    #[test]
+    fn the_one_pass_path_agrees_with_the_checks(body in request_body()) {
+        if let Some(fast) = plain_request(body.as_bytes()) {
+            prop_assert_eq!(Ok(fast), checked_request(body.as_bytes()), "{}", body);
+        }
+    }
+}
+
+#[test]
+fn the_one_pass_path_takes_the_common_request_and_leaves_the_rest_to_the_checks() {
+    let common = r#"{"method":"setAudioVolume","params":[{"target":"speaker","volume":"130"}],"id":1,"version":"1.0"}"#;
+    let request = plain_request(common.as_bytes()).expect("the common shape takes the one pass");
+    assert_eq!(Ok(request), checked_request(common.as_bytes()));
+    for body in [
+        // An array would fill the fields by position.
+        r#"[1, "getPowerStatus", [], "1.0"]"#,
+        // A repeated member: the checks keep the last.
+        r#"{"method":"a","method":"getPowerStatus","params":[],"id":1,"version":"1.0"}"#,
+        // An unknown member skipped without a depth limit or a UTF-8 check.
+        r#"{"method":"getPowerStatus","params":[],"id":1,"version":"1.0","x":1e400}"#,
+        r#"{"method":"","params":[],"id":1,"version":"1.0"}"#,
+        r#"{"method":"getPowerStatus","params":[],"id":0,"version":"1.0"}"#,
+        r#"{"method":"getPowerStatus","params":[],"id":1,"version":"1"}"#,
+    ] {
+        assert_eq!(plain_request(body.as_bytes()), None, "{body}");
+    }
+    let deep = format!(
+        r#"{{"method":"getPowerStatus","params":[],"id":1,"version":"1.0","x":{}{}}}"#,
+        "[".repeat(200),
+        "]".repeat(200)
+    );
+    assert_eq!(plain_request(deep.as_bytes()), None);
+    assert!(matches!(validate_request(deep.as_bytes()), Err(RequestError::NotJson { .. })));
+}
+
+#[test]
+fn a_success_under_results_is_read_as_result_and_said_so() {
+    let body = r#"{"results":[["getVersions",[],["string*"],"1.0"]],"id":1}"#;
+    let response = decode(200, body);
+    assert!(response.is_conforming(), "{:?}", response.findings);
+    assert_eq!(rules_of(&response), [(rule::RESULTS_MEMBER, Severity::Tolerated)]);
+    match response.outcome {
+        Outcome::Success { result, id, extra } => {
+            assert_eq!(result, vec![json!(["getVersions", [], ["string*"], "1.0"])]);
+            assert_eq!((id, extra.len()), (Some(1), 0));
+        }
+        other => panic!("not a success: {other:?}"),
+    }
+    let (status, encoded) = encode_results(&[json!(["getVersions", [], ["string*"], "1.0"])], 1);
+    assert_eq!((status, encoded.as_slice()), (HttpStatus::OK, body.as_bytes()));
+    // Beside result, results is only an extra member; beside error, the error decides.
+    let both = decode(200, r#"{"result":[],"results":[],"id":1}"#);
+    assert!(both.findings.iter().all(|f| f.rule != rule::RESULTS_MEMBER));
+    let error = decode(200, r#"{"error":[12,"No Such Method"],"results":[],"id":1}"#);
+    assert!(matches!(error.outcome, Outcome::Error(_)));
+    assert!(error.findings.iter().all(|f| f.rule != rule::RESULTS_MEMBER));
 }

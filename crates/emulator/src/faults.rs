@@ -32,7 +32,7 @@ use std::future::{Future, poll_fn};
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -56,8 +56,7 @@ use tokio::sync::watch;
 
 use crate::device::Device;
 use crate::journal::{
-    Decoded, DecodedCode, FiredRule, Journal, JournalEntry, Outcome, RecordedRequest,
-    RecordedResponse, now_rfc3339,
+    Decoded, DecodedCode, FiredRule, Journal, Outcome, RawEntry, RawRequest, RawResponse,
 };
 
 /// How long a `no_answer` rule holds a request by default before closing the connection.
@@ -348,6 +347,13 @@ pub trait ApiCodec: Send + Sync + fmt::Debug {
     /// The service and RPC method of a request.
     fn classify(&self, path: &str, body: &[u8]) -> Classified;
 
+    /// The device a request path names, for an API whose one server fronts many devices (the
+    /// [`Classified::device`] of [`ApiCodec::classify`], without reading the body). The
+    /// journal files a request under it when no rule needed the request classified.
+    fn device_in_path(&self, _path: &str) -> Option<String> {
+        None
+    }
+
     /// What the vendor decoder reads in a response: its code (none for a success) and the
     /// rules of the API it breaks.
     fn decode(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> Decoded;
@@ -552,6 +558,9 @@ pub struct Faults {
     codecs: Vec<Arc<dyn ApiCodec>>,
     max_hold: Duration,
     released: watch::Sender<bool>,
+    /// How many rules there are, readable without the lock: with none, requests skip
+    /// classification and matching.
+    rule_count: AtomicUsize,
     inner: Mutex<Inner>,
 }
 
@@ -571,6 +580,7 @@ impl Faults {
             codecs: vec![Arc::new(BraviaCodec), Arc::new(crate::thinq::ThinqCodec)],
             max_hold: DEFAULT_MAX_HOLD,
             released: watch::Sender::new(false),
+            rule_count: AtomicUsize::new(0),
             inner: Mutex::new(Inner {
                 rules: Vec::new(),
                 next_id: 1,
@@ -821,6 +831,7 @@ impl Faults {
         rule.id = inner.next_id;
         inner.next_id += 1;
         inner.rules.push(rule.clone());
+        self.count_rules(&inner);
         Ok(rule)
     }
 
@@ -837,6 +848,7 @@ impl Faults {
             inner.next_id += 1;
             inner.rules.push(rule.clone());
         }
+        self.count_rules(&inner);
         Ok(checked)
     }
 
@@ -850,6 +862,7 @@ impl Faults {
         let mut inner = self.lock();
         let before = inner.rules.len();
         inner.rules.retain(|rule| rule.id != id);
+        self.count_rules(&inner);
         inner.rules.len() != before
     }
 
@@ -858,7 +871,18 @@ impl Faults {
         let mut inner = self.lock();
         let count = inner.rules.len();
         inner.rules.clear();
+        self.count_rules(&inner);
         count
+    }
+
+    /// True when there is at least one rule (read without taking the rules' lock).
+    pub fn has_rules(&self) -> bool {
+        self.rule_count.load(Ordering::Acquire) > 0
+    }
+
+    /// Publishes the rule count; called under the lock after every change of the list.
+    fn count_rules(&self, inner: &Inner) {
+        self.rule_count.store(inner.rules.len(), Ordering::Release);
     }
 
     /// The seed of the random decisions.
@@ -901,6 +925,7 @@ impl Faults {
         let fired = rule.clone();
         if fired.spec.count == Some(0) {
             rules.remove(index);
+            self.rule_count.store(rules.len(), Ordering::Release);
         }
         Some(fired)
     }
@@ -1198,6 +1223,9 @@ pub async fn serve_device(
 #[derive(Clone)]
 struct LayerState {
     device: Arc<dyn Device>,
+    /// The device's id and codec, looked up once rather than per request.
+    device_id: Arc<str>,
+    codec: Option<Arc<dyn ApiCodec>>,
     faults: Arc<Faults>,
     journal: Arc<Journal>,
     limits: BodyLimits,
@@ -1223,7 +1251,9 @@ pub fn with_faults_and_limits(
     journal: Arc<Journal>,
     limits: BodyLimits,
 ) -> Router {
-    let state = LayerState { device, faults, journal, limits };
+    let device_id = Arc::from(device.id());
+    let codec = faults.codec(device.api()).cloned();
+    let state = LayerState { device, device_id, codec, faults, journal, limits };
     router.layer(middleware::from_fn_with_state(state, intercept))
 }
 
@@ -1231,36 +1261,32 @@ pub fn with_faults_and_limits(
 struct Exchange<'a> {
     state: &'a LayerState,
     /// The device the request addresses (see [`Classified::device`]).
-    device: String,
-    time: String,
+    device: Arc<str>,
+    time: SystemTime,
     started: Instant,
-    request: RecordedRequest,
+    /// Taken when the exchange is recorded (once).
+    request: Option<RawRequest>,
     fired: Option<FiredRule>,
 }
 
 impl Exchange<'_> {
-    fn record(&self, outcome: Outcome, response: Option<(RecordedResponse, Decoded)>) {
-        let (response, decoded) = match response {
-            Some((response, decoded)) => (Some(response), decoded),
-            None => (None, Decoded::default()),
-        };
-        self.state.journal.record(JournalEntry {
-            seq: 0,
-            time: self.time.clone(),
-            device: self.device.clone(),
-            api: self.state.device.api().to_owned(),
-            request: self.request.clone(),
+    fn record(&mut self, outcome: Outcome, response: Option<RawResponse>) {
+        let Some(request) = self.request.take() else { return };
+        self.state.journal.record_raw(RawEntry {
+            time: self.time,
+            device: Arc::clone(&self.device),
+            api: self.state.device.api(),
+            codec: self.state.codec.clone(),
+            request,
             outcome,
             response,
-            decoded: decoded.code,
-            violations: decoded.violations,
             fault: self.fired,
             duration_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
         });
     }
 
     /// Reads the response's body, records the exchange and gives the response back.
-    async fn answered(self, response: Response) -> Response {
+    async fn answered(mut self, response: Response) -> Response {
         let (mut parts, body) = response.into_parts();
         let body = match to_bytes(body, RESPONSE_LIMIT).await {
             Ok(body) => body,
@@ -1274,17 +1300,18 @@ impl Exchange<'_> {
                 Bytes::from(serde_json::json!({ "error": message }).to_string())
             }
         };
-        let codec = self.state.faults.codec(self.state.device.api());
-        let decoded = codec
-            .map(|codec| codec.decode(parts.status.as_u16(), &parts.headers, &body))
-            .unwrap_or_default();
-        let recorded = RecordedResponse::new(parts.status.as_u16(), &parts.headers, &body);
-        self.record(Outcome::Answered, Some((recorded, decoded)));
+        let recorded = RawResponse::new(
+            parts.status.as_u16(),
+            &parts.headers,
+            &body,
+            self.state.codec.as_ref(),
+        );
+        self.record(Outcome::Answered, Some(recorded));
         Response::from_parts(parts, Body::from(body))
     }
 
     /// Resets the connection (or, without a connection handle, says why it cannot).
-    async fn reset(self, connection: Option<ConnectionControl>, outcome: Outcome) -> Response {
+    async fn reset(mut self, connection: Option<ConnectionControl>, outcome: Outcome) -> Response {
         match connection {
             Some(connection) => {
                 if outcome == Outcome::Reset {
@@ -1307,23 +1334,35 @@ impl Exchange<'_> {
 
 async fn intercept(State(state): State<LayerState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let time = now_rfc3339();
+    let time = SystemTime::now();
     let connection =
         request.extensions().get::<ConnectInfo<ConnectionControl>>().map(|info| info.0.clone());
     let (parts, body) = request.into_parts();
-    let path = parts.uri.path_and_query().map_or_else(|| parts.uri.path(), |pq| pq.as_str());
-    let api = state.device.api();
-    let codec = state.faults.codec(api).cloned();
-    let method = parts.method.as_str();
+    let target = parts.uri.path_and_query().map_or_else(|| parts.uri.path(), |pq| pq.as_str());
+    let path = parts.uri.path();
+    let codec = state.codec.as_ref();
+    let method = &parts.method;
 
     let (bytes, unread, declared) = match read_body(&parts.headers, body, state.limits).await {
         Read::Whole(bytes) => (bytes, None, None),
         Read::Unread(body, declared) => (Bytes::new(), Some(body), Some(declared)),
         Read::Late(bytes) => {
-            let request = RecordedRequest::new(method, path, &parts.headers, &bytes);
-            let device = state.device.id().to_owned();
-            let exchange = Exchange { state: &state, device, time, started, request, fired: None };
-            let response = match &codec {
+            // Not classified: the device never saw this request.
+            let classified = Some(Classified::default());
+            let request =
+                RawRequest::new(method, target, path, &parts.headers, &bytes, classified, codec);
+            let device = codec
+                .and_then(|codec| codec.device_in_path(path))
+                .map_or_else(|| Arc::clone(&state.device_id), Arc::from);
+            let exchange = Exchange {
+                state: &state,
+                device,
+                time,
+                started,
+                request: Some(request),
+                fired: None,
+            };
+            let response = match codec {
                 Some(codec) => codec.body_timeout(),
                 None => json_error(StatusCode::REQUEST_TIMEOUT, "the request body came too slowly"),
             };
@@ -1336,30 +1375,41 @@ async fn intercept(State(state): State<LayerState>, request: Request, next: Next
         move |parts| Request::from_parts(parts, unread.unwrap_or_else(|| Body::from(bytes)))
     };
 
-    let classified =
-        codec.as_ref().map(|codec| codec.classify(parts.uri.path(), &bytes)).unwrap_or_default();
-    let device = classified.device.clone().unwrap_or_else(|| state.device.id().to_owned());
-    let info = RequestInfo {
-        api: api.to_owned(),
-        device: device.clone(),
-        http_method: method.to_owned(),
-        path: parts.uri.path().to_owned(),
-        service: classified.service.clone(),
-        method: classified.method.clone(),
+    // Without rules nothing needs the request classified now: the journal does it when read.
+    let (rule, classified) = if state.faults.has_rules() {
+        let classified = codec.map(|codec| codec.classify(path, &bytes)).unwrap_or_default();
+        let info = RequestInfo {
+            api: state.device.api().to_owned(),
+            device: classified
+                .device
+                .clone()
+                .unwrap_or_else(|| state.device_id.as_ref().to_owned()),
+            http_method: method.as_str().to_owned(),
+            path: path.to_owned(),
+            service: classified.service.clone(),
+            method: classified.method.clone(),
+        };
+        (state.faults.decide(&info), Some(classified))
+    } else {
+        (None, None)
     };
-    let mut recorded = RecordedRequest::new(method, path, &parts.headers, &bytes);
-    if let Some(declared) = declared {
-        recorded.body_bytes = usize::try_from(declared).unwrap_or(usize::MAX);
+    // The device the path names (a ThinQ appliance), else the server's own device.
+    let device = match classified.as_ref() {
+        Some(classified) => classified.device.as_deref().map(Arc::from),
+        None => codec.and_then(|codec| codec.device_in_path(path)).map(Arc::from),
     }
-    recorded.service = classified.service;
-    recorded.rpc_method = classified.method;
-    let rule = state.faults.decide(&info);
-    let exchange = Exchange {
+    .unwrap_or_else(|| Arc::clone(&state.device_id));
+    let mut recorded =
+        RawRequest::new(method, target, path, &parts.headers, &bytes, classified, codec);
+    if let Some(declared) = declared {
+        recorded.set_body_bytes(usize::try_from(declared).unwrap_or(usize::MAX));
+    }
+    let mut exchange = Exchange {
         state: &state,
         device,
         time,
         started,
-        request: recorded,
+        request: Some(recorded),
         fired: rule.as_ref().map(|rule| FiredRule { rule: rule.id, action: rule.spec.action }),
     };
     let Some(rule) = rule else {
@@ -1372,7 +1422,7 @@ async fn intercept(State(state): State<LayerState>, request: Request, next: Next
     }
     match &rule.action {
         Action::Code(code, headers) => {
-            let mut response = match &codec {
+            let mut response = match codec {
                 Some(codec) => codec.error_response_to(code, &parts.headers, &bytes),
                 None => json_error(StatusCode::NOT_IMPLEMENTED, "no codec for this API"),
             };

@@ -630,3 +630,26 @@ async fn without_the_fault_listener_a_reset_says_why_it_cannot() {
     let body = to_bytes(response.into_body(), 4096).await.unwrap();
     assert!(String::from_utf8_lossy(&body).contains("FaultListener"));
 }
+
+/// The layer skips classification when `has_rules` says there is none: it must follow every
+/// change of the list, an expiry included.
+#[test]
+fn has_rules_follows_every_change_of_the_list() {
+    let faults = Faults::new(1);
+    assert!(!faults.has_rules());
+    let once = faults.add(spec(json!({"action": "reset", "count": 1}))).unwrap();
+    assert!(faults.has_rules());
+    assert!(faults.decide(&info("system", "getPowerStatus")).is_some_and(|r| r.id == once.id));
+    assert!(!faults.has_rules(), "the rule expired after its count");
+    let added = faults
+        .add_all(vec![spec(json!({"action": "reset"})), spec(json!({"action": "no_answer"}))])
+        .unwrap();
+    assert!(faults.has_rules());
+    assert!(faults.remove(added[0].id));
+    assert!(faults.has_rules());
+    assert!(faults.remove(added[1].id));
+    assert!(!faults.has_rules());
+    faults.add(spec(json!({"action": "reset"}))).unwrap();
+    assert_eq!(faults.clear(), 1);
+    assert!(!faults.has_rules());
+}

@@ -5,15 +5,22 @@
 //! reset, no answer), the code the vendor decoder reads in the response, and the fault rule
 //! that fired, if one did. The journal is a ring of a fixed capacity, so a long-running
 //! emulator keeps a bounded amount of memory.
+//!
+//! The fault layer records on every request's path, so it records a [`RawEntry`]: the bytes
+//! as they came and went, copied in a few allocations. Classifying the request, decoding the
+//! response, redacting credentials and formatting the time wait until the journal is read:
+//! doing them per request cost about a sixth of the emulator's CPU, for entries most of
+//! which are evicted unread.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::http::HeaderMap;
+use axum::body::Bytes;
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use serde::Serialize;
 
-use crate::faults::ActionKind;
+use crate::faults::{ActionKind, ApiCodec, Classified};
 
 /// How many bytes of a request or response body an entry keeps.
 pub const BODY_EXCERPT_BYTES: usize = 4096;
@@ -154,6 +161,273 @@ pub struct FiredRule {
     pub action: ActionKind,
 }
 
+/// Headers as they were, in one allocation: each name and value with its length before it.
+#[derive(Clone, Default, PartialEq, Eq, Debug)]
+pub(crate) struct HeaderBlock(Vec<u8>);
+
+impl HeaderBlock {
+    /// Copies the names and values of `headers`, in their order.
+    pub(crate) fn new(headers: &HeaderMap) -> HeaderBlock {
+        let size: usize =
+            headers.iter().map(|(name, value)| 8 + name.as_str().len() + value.len()).sum();
+        let mut block = Vec::with_capacity(size);
+        for (name, value) in headers {
+            for part in [name.as_str().as_bytes(), value.as_bytes()] {
+                // A header is at most hyper's buffer (far below 4 GiB); saturating keeps a
+                // block readable even so, with the part cut.
+                let len = u32::try_from(part.len()).unwrap_or(u32::MAX);
+                block.extend_from_slice(&len.to_le_bytes());
+                block.extend_from_slice(&part[..len as usize]);
+            }
+        }
+        HeaderBlock(block)
+    }
+
+    /// The names and values, in their order.
+    fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        let mut rest = self.0.as_slice();
+        std::iter::from_fn(move || {
+            let name = take(&mut rest)?;
+            let value = take(&mut rest)?;
+            // Names were `HeaderName`s, so ASCII; a failure cannot happen, and skipping is
+            // the safe answer if it did.
+            Some((std::str::from_utf8(name).unwrap_or_default(), value))
+        })
+    }
+
+    /// The headers as a map again, for a vendor decoder.
+    fn to_map(&self) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in self.iter() {
+            if let (Ok(name), Ok(value)) =
+                (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_bytes(value))
+            {
+                map.append(name, value);
+            }
+        }
+        map
+    }
+}
+
+/// The next length-prefixed part of a [`HeaderBlock`].
+fn take<'b>(rest: &mut &'b [u8]) -> Option<&'b [u8]> {
+    let (len, tail) = rest.split_first_chunk::<4>()?;
+    let len = (u32::from_le_bytes(*len) as usize).min(tail.len());
+    let (part, tail) = tail.split_at(len);
+    *rest = tail;
+    Some(part)
+}
+
+/// A body as the journal keeps it: all of it when it fits in [`BODY_EXCERPT_BYTES`] (the
+/// same buffer the exchange used, not a copy), else a copy of its start.
+fn kept(body: &Bytes) -> Bytes {
+    if body.len() <= BODY_EXCERPT_BYTES {
+        body.clone()
+    } else {
+        Bytes::copy_from_slice(&body[..BODY_EXCERPT_BYTES])
+    }
+}
+
+/// The service and RPC method of a recorded request.
+#[derive(Clone, Debug)]
+pub(crate) enum Classification {
+    /// Known when it was recorded (the fault rules needed it, or the body was too long to
+    /// keep whole).
+    Known(Classified),
+    /// To ask the codec when the journal is read, from the path and the body kept whole.
+    Later,
+}
+
+/// A request as the fault layer records it.
+#[derive(Clone, Debug)]
+pub(crate) struct RawRequest {
+    method: axum::http::Method,
+    /// The request target (path and query), then the path alone.
+    text: String,
+    target_len: usize,
+    headers: HeaderBlock,
+    body: Bytes,
+    body_bytes: usize,
+    classification: Classification,
+}
+
+impl RawRequest {
+    /// Records a request. `classified` is what the fault layer already knows; without it,
+    /// a body too long to keep whole is classified now, since the journal could not later.
+    pub(crate) fn new(
+        method: &axum::http::Method,
+        target: &str,
+        path: &str,
+        headers: &HeaderMap,
+        body: &Bytes,
+        classified: Option<Classified>,
+        codec: Option<&Arc<dyn ApiCodec>>,
+    ) -> RawRequest {
+        let classification = match classified {
+            Some(classified) => Classification::Known(classified),
+            None if body.len() > BODY_EXCERPT_BYTES => Classification::Known(
+                codec.map(|codec| codec.classify(path, body)).unwrap_or_default(),
+            ),
+            None => Classification::Later,
+        };
+        let mut text = String::with_capacity(target.len() + path.len());
+        text.push_str(target);
+        text.push_str(path);
+        RawRequest {
+            method: method.clone(),
+            text,
+            target_len: target.len(),
+            headers: HeaderBlock::new(headers),
+            body: kept(body),
+            body_bytes: body.len(),
+            classification,
+        }
+    }
+
+    /// Sets the body length the client declared, for a body left unread.
+    pub(crate) fn set_body_bytes(&mut self, declared: usize) {
+        self.body_bytes = declared;
+    }
+
+    fn build(&self, codec: Option<&Arc<dyn ApiCodec>>) -> RecordedRequest {
+        let (target, path) = self.text.split_at(self.target_len);
+        let classified = match &self.classification {
+            Classification::Known(classified) => classified.clone(),
+            Classification::Later => {
+                codec.map(|codec| codec.classify(path, &self.body)).unwrap_or_default()
+            }
+        };
+        RecordedRequest {
+            method: self.method.as_str().to_owned(),
+            path: target.to_owned(),
+            headers: redacted_pairs(self.headers.iter()),
+            body: excerpt(&self.body),
+            body_bytes: self.body_bytes,
+            service: classified.service,
+            rpc_method: classified.method,
+        }
+    }
+}
+
+/// A response as the fault layer records it.
+#[derive(Clone, Debug)]
+pub(crate) struct RawResponse {
+    status: u16,
+    headers: HeaderBlock,
+    body: Bytes,
+    body_bytes: usize,
+    /// Decoded when recorded if the body was too long to keep whole, else when read.
+    decoded: Option<Decoded>,
+}
+
+impl RawResponse {
+    /// Records a response; a body too long to keep whole is decoded now.
+    pub(crate) fn new(
+        status: u16,
+        headers: &HeaderMap,
+        body: &Bytes,
+        codec: Option<&Arc<dyn ApiCodec>>,
+    ) -> RawResponse {
+        let decoded = (body.len() > BODY_EXCERPT_BYTES)
+            .then(|| codec.map(|codec| codec.decode(status, headers, body)).unwrap_or_default());
+        RawResponse {
+            status,
+            headers: HeaderBlock::new(headers),
+            body: kept(body),
+            body_bytes: body.len(),
+            decoded,
+        }
+    }
+
+    fn build(&self, codec: Option<&Arc<dyn ApiCodec>>) -> (RecordedResponse, Decoded) {
+        let decoded = match &self.decoded {
+            Some(decoded) => decoded.clone(),
+            None => codec
+                .map(|codec| codec.decode(self.status, &self.headers.to_map(), &self.body))
+                .unwrap_or_default(),
+        };
+        let recorded = RecordedResponse {
+            status: self.status,
+            headers: redacted_pairs(self.headers.iter()),
+            body: excerpt(&self.body),
+            body_bytes: self.body_bytes,
+        };
+        (recorded, decoded)
+    }
+}
+
+/// An exchange as the fault layer records it, made into a [`JournalEntry`] when read.
+#[derive(Clone, Debug)]
+pub(crate) struct RawEntry {
+    /// When the request arrived.
+    pub time: SystemTime,
+    /// The device's id.
+    pub device: Arc<str>,
+    /// The device's API.
+    pub api: &'static str,
+    /// The codec that classifies the request and decodes the response, when the API has one.
+    pub codec: Option<Arc<dyn ApiCodec>>,
+    /// What the client sent.
+    pub request: RawRequest,
+    /// Whether the client got an answer.
+    pub outcome: Outcome,
+    /// What the client got.
+    pub response: Option<RawResponse>,
+    /// The fault rule that fired.
+    pub fault: Option<FiredRule>,
+    /// From the request's arrival to the response, in milliseconds.
+    pub duration_ms: u64,
+}
+
+impl RawEntry {
+    fn build(&self, seq: u64) -> JournalEntry {
+        let codec = self.codec.as_ref();
+        let (response, decoded) = match &self.response {
+            Some(response) => {
+                let (response, decoded) = response.build(codec);
+                (Some(response), decoded)
+            }
+            None => (None, Decoded::default()),
+        };
+        JournalEntry {
+            seq,
+            time: rfc3339_of(self.time),
+            device: self.device.as_ref().to_owned(),
+            api: self.api.to_owned(),
+            request: self.request.build(codec),
+            outcome: self.outcome,
+            response,
+            decoded: decoded.code,
+            violations: decoded.violations,
+            fault: self.fault,
+            duration_ms: self.duration_ms,
+        }
+    }
+}
+
+/// An entry in the ring: built already (recorded by [`Journal::record`]) or raw.
+#[derive(Clone, Debug)]
+enum Stored {
+    Built(Arc<JournalEntry>),
+    Raw(u64, Arc<RawEntry>),
+}
+
+impl Stored {
+    fn device(&self) -> &str {
+        match self {
+            Stored::Built(entry) => &entry.device,
+            Stored::Raw(_, raw) => &raw.device,
+        }
+    }
+
+    fn build(&self) -> JournalEntry {
+        match self {
+            Stored::Built(entry) => JournalEntry::clone(entry),
+            Stored::Raw(seq, raw) => raw.build(*seq),
+        }
+    }
+}
+
 /// Which entries to return.
 #[derive(Clone, Default, PartialEq, Eq, Debug)]
 pub struct JournalQuery {
@@ -172,7 +446,7 @@ pub struct Journal {
 
 #[derive(Debug, Default)]
 struct Ring {
-    entries: VecDeque<JournalEntry>,
+    entries: VecDeque<Stored>,
     next_seq: u64,
     dropped: u64,
 }
@@ -208,14 +482,27 @@ impl Journal {
 
     /// Adds an entry, dropping the oldest when full; returns the sequence number given to it.
     pub fn record(&self, mut entry: JournalEntry) -> u64 {
-        // The evicted entry is freed after the lock is released: freeing its two dozen
-        // allocations under the lock made every request of every display wait on it.
+        self.push(|seq| {
+            entry.seq = seq;
+            Stored::Built(Arc::new(entry))
+        })
+    }
+
+    /// Adds an exchange as the fault layer saw it; it becomes a [`JournalEntry`] when read.
+    pub(crate) fn record_raw(&self, entry: RawEntry) -> u64 {
+        // Allocated before the lock is taken, so the lock is held only for the push.
+        let entry = Arc::new(entry);
+        self.push(|seq| Stored::Raw(seq, entry))
+    }
+
+    fn push(&self, stored: impl FnOnce(u64) -> Stored) -> u64 {
+        // The evicted entry is freed after the lock is released: freeing its allocations
+        // under the lock made every request of every display wait on it.
         let evicted;
         let seq;
         {
             let mut ring = self.lock();
-            entry.seq = ring.next_seq;
-            seq = entry.seq;
+            seq = ring.next_seq;
             ring.next_seq += 1;
             if self.capacity == 0 {
                 ring.dropped += 1;
@@ -227,7 +514,7 @@ impl Journal {
             } else {
                 None
             };
-            ring.entries.push_back(entry);
+            ring.entries.push_back(stored(seq));
         }
         drop(evicted);
         seq
@@ -235,14 +522,22 @@ impl Journal {
 
     /// The entries that `query` selects, newest first.
     pub fn query(&self, query: &JournalQuery) -> Vec<JournalEntry> {
-        let ring = self.lock();
-        ring.entries
-            .iter()
-            .rev()
-            .filter(|entry| query.device.as_deref().is_none_or(|device| entry.device == device))
-            .take(query.limit.unwrap_or(usize::MAX))
-            .cloned()
-            .collect()
+        // Only reference counts are taken under the lock; the entries are built (decoded,
+        // redacted, formatted) after it is released, so reading the journal does not hold
+        // up the devices recording into it.
+        let selected: Vec<Stored> = {
+            let ring = self.lock();
+            ring.entries
+                .iter()
+                .rev()
+                .filter(|entry| {
+                    query.device.as_deref().is_none_or(|device| entry.device() == device)
+                })
+                .take(query.limit.unwrap_or(usize::MAX))
+                .cloned()
+                .collect()
+        };
+        selected.iter().map(Stored::build).collect()
     }
 
     /// Forgets every entry; returns how many there were.
@@ -269,13 +564,19 @@ impl Default for Journal {
 
 /// Header names and values, credentials replaced by [`REDACTED`].
 pub fn redacted_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
+    redacted_pairs(headers.iter().map(|(name, value)| (name.as_str(), value.as_bytes())))
+}
+
+/// [`redacted_headers`] of names and values in their order.
+fn redacted_pairs<'h>(
+    headers: impl Iterator<Item = (&'h str, &'h [u8])>,
+) -> BTreeMap<String, String> {
     let mut out: BTreeMap<String, String> = BTreeMap::new();
     for (name, value) in headers {
-        let name = name.as_str();
         let value = if REDACTED_HEADERS.contains(&name) {
-            redact(&String::from_utf8_lossy(value.as_bytes()), name)
+            redact(&String::from_utf8_lossy(value), name)
         } else {
-            String::from_utf8_lossy(value.as_bytes()).into_owned()
+            String::from_utf8_lossy(value).into_owned()
         };
         out.entry(name.to_owned())
             .and_modify(|joined| {
@@ -305,7 +606,12 @@ fn excerpt(body: &[u8]) -> String {
 
 /// Now, as RFC 3339 UTC with milliseconds (`2025-01-31T12:00:00.123Z`).
 pub fn now_rfc3339() -> String {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    rfc3339_of(SystemTime::now())
+}
+
+/// A time as RFC 3339 UTC with milliseconds; the epoch for a time before it.
+pub fn rfc3339_of(time: SystemTime) -> String {
+    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
     rfc3339(since.as_secs(), since.subsec_millis())
 }
 
@@ -425,6 +731,96 @@ mod tests {
         let recorded = RecordedResponse::new(200, &HeaderMap::new(), &body);
         assert_eq!(recorded.body.len(), BODY_EXCERPT_BYTES);
         assert_eq!(recorded.body_bytes, BODY_EXCERPT_BYTES + 10);
+    }
+
+    #[test]
+    fn a_header_block_gives_back_the_headers_in_their_order() {
+        let mut headers = HeaderMap::new();
+        headers.insert("content-type", HeaderValue::from_static("application/json"));
+        headers.append("cookie", HeaderValue::from_static("a=1"));
+        headers.append("cookie", HeaderValue::from_static("b=2"));
+        headers.insert("x-opaque", HeaderValue::from_bytes(b"caf\xe9").unwrap());
+        headers.insert("x-empty", HeaderValue::from_static(""));
+        let block = HeaderBlock::new(&headers);
+        assert_eq!(block.to_map(), headers);
+        let pairs: Vec<(&str, &[u8])> = block.iter().collect();
+        let expected: Vec<(&str, &[u8])> =
+            headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
+        assert_eq!(pairs, expected);
+        assert_eq!(redacted_pairs(block.iter()), redacted_headers(&headers));
+        assert_eq!(HeaderBlock::new(&HeaderMap::new()).iter().count(), 0);
+    }
+
+    /// A raw entry reads as the entry the layer used to build on the request's path: the
+    /// same classification, decoding, redaction and excerpts, for short and long bodies.
+    #[test]
+    fn a_raw_entry_builds_what_the_eager_journal_recorded() {
+        let codec: Arc<dyn ApiCodec> = Arc::new(crate::faults::BraviaCodec);
+        let mut request_headers = HeaderMap::new();
+        request_headers.insert("x-auth-psk", HeaderValue::from_static("0000"));
+        let mut response_headers = HeaderMap::new();
+        response_headers.insert("content-type", HeaderValue::from_static("application/json"));
+        let short = r#"{"method":"setAudioVolume","params":[{"target":"speaker","volume":"130"}],"id":1,"version":"1.0"}"#;
+        let long = format!(
+            r#"{{"method":"getPowerStatus","params":[{{"pad":"{}"}}],"id":7,"version":"1.0"}}"#,
+            "x".repeat(BODY_EXCERPT_BYTES)
+        );
+        let error = r#"{"error":[40801,"Volume Out of Range"],"id":1}"#.to_owned();
+        let result = format!(r#"{{"result":[{{"pad":"{}"}}],"id":7}}"#, "y".repeat(5000));
+        for (request_body, response_body) in [(short.to_owned(), error), (long, result)] {
+            let request_body = Bytes::from(request_body);
+            let response_body = Bytes::from(response_body);
+            let method = axum::http::Method::POST;
+            let raw = RawEntry {
+                time: UNIX_EPOCH + std::time::Duration::from_millis(1_767_225_599_999),
+                device: Arc::from("bravia-0"),
+                api: "bravia",
+                codec: Some(Arc::clone(&codec)),
+                request: RawRequest::new(
+                    &method,
+                    "/sony/audio?x=1",
+                    "/sony/audio",
+                    &request_headers,
+                    &request_body,
+                    None,
+                    Some(&codec),
+                ),
+                outcome: Outcome::Answered,
+                response: Some(RawResponse::new(
+                    200,
+                    &response_headers,
+                    &response_body,
+                    Some(&codec),
+                )),
+                fault: None,
+                duration_ms: 3,
+            };
+            let classified = codec.classify("/sony/audio", &request_body);
+            let decoded = codec.decode(200, &response_headers, &response_body);
+            let mut request =
+                RecordedRequest::new("POST", "/sony/audio?x=1", &request_headers, &request_body);
+            request.service = classified.service;
+            request.rpc_method = classified.method;
+            let eager = JournalEntry {
+                seq: 9,
+                time: "2025-12-31T23:59:59.999Z".to_owned(),
+                device: "bravia-0".to_owned(),
+                api: "bravia".to_owned(),
+                request,
+                outcome: Outcome::Answered,
+                response: Some(RecordedResponse::new(200, &response_headers, &response_body)),
+                decoded: decoded.code,
+                violations: decoded.violations,
+                fault: None,
+                duration_ms: 3,
+            };
+            let built = raw.build(9);
+            assert!(built.request.rpc_method.is_some(), "{built:?}");
+            assert_eq!(built, eager);
+            let journal = Journal::new(2);
+            journal.record_raw(raw);
+            assert_eq!(journal.query(&JournalQuery::default())[0].request, eager.request);
+        }
     }
 
     #[test]

@@ -87,6 +87,20 @@ pub(crate) struct Credentials {
     pub basic_pin: Option<String>,
 }
 
+impl Credentials {
+    /// The credentials of a request but its cookie: what a display whose mode has no PIN
+    /// flow reads (it never issued a cookie), without the lock on its [`AuthState`].
+    pub fn without_cookie(config: &DisplayConfig, headers: &HeaderMap) -> Credentials {
+        let psk_ok = config.auth.psk()
+            && config.psk.as_deref().is_some_and(|key| {
+                headers
+                    .get("x-auth-psk")
+                    .is_some_and(|sent| sent.as_bytes().ct_eq(key.as_bytes()).into())
+            });
+        Credentials { psk_ok, cookie: None, basic_pin: basic_pin(headers) }
+    }
+}
+
 /// A cookie the display issued.
 #[derive(Clone, PartialEq, Eq, Debug)]
 struct Grant {
@@ -132,19 +146,13 @@ impl AuthState {
         headers: &HeaderMap,
         now: Instant,
     ) -> Credentials {
-        let psk_ok = config.auth.psk()
-            && config.psk.as_deref().is_some_and(|key| {
-                headers
-                    .get("x-auth-psk")
-                    .is_some_and(|sent| sent.as_bytes().ct_eq(key.as_bytes()).into())
-            });
+        let mut credentials = Credentials::without_cookie(config, headers);
         self.tokens.retain(|_, grant| grant.expires > now);
-        let cookie = if config.auth.pin() {
-            cookie_token(headers).and_then(|token| self.tokens.get(&token)).map(|g| g.level)
-        } else {
-            None
-        };
-        Credentials { psk_ok, cookie, basic_pin: basic_pin(headers) }
+        if config.auth.pin() {
+            credentials.cookie =
+                cookie_token(headers).and_then(|token| self.tokens.get(&token)).map(|g| g.level);
+        }
+        credentials
     }
 
     /// The PIN flow of `actRegister` for `clientid` at `level`.

@@ -27,6 +27,9 @@ pub(crate) const EVERY_SERVICE: &str = "*";
 pub(crate) enum Answer {
     /// `{"result": [...], "id": N}`.
     Result(Vec<Value>),
+    /// `{"results": [...], "id": N}`: how real displays answer `getMethodTypes` (a captured
+    /// answer of a real display has the member in the plural).
+    Results(Vec<Value>),
     /// The error of a registry row: HTTP-layer rows travel with their status.
     Error(&'static Entry),
     /// `actRegister` succeeded: `{"result": [], "id": N}` and `Set-Cookie: auth=<token>`.
@@ -292,7 +295,7 @@ fn method_types(_: &Display, call: &Call<'_>) -> Outcome {
             }
         }
     }
-    ok(types)
+    Ok(Answer::Results(types))
 }
 
 /// One service's entry of `getSupportedApiInfo`, in the real dump's object form.
@@ -339,7 +342,7 @@ const MODEL: &str = "FW-55BZ35F";
 const MAC: &str = "04:5D:4B:AD:6D:E1";
 
 fn get_power_status(display: &Display, _: &Call<'_>) -> Outcome {
-    let status = match display.lock_state().power {
+    let status = match display.power() {
         Power::Active => "active",
         Power::Standby | Power::Unreachable => "standby",
     };

@@ -30,6 +30,8 @@ mod router;
 mod state;
 
 use std::collections::HashSet;
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -154,17 +156,44 @@ impl Default for DisplayConfig {
 }
 
 /// A virtual BRAVIA display.
+///
+/// Every request reads the power state and the restart window, so both are also kept in
+/// atomics that a request reads without a lock: under load, the locks taken per request were
+/// what the two cores waited on.
 #[derive(Debug)]
 pub struct Display {
     id: String,
     config: DisplayConfig,
     initial: State,
     state: Mutex<State>,
+    /// `state.power`, as [`power_code`], written whenever a [`StateGuard`] is dropped.
+    power: AtomicU8,
     auth: Mutex<AuthState>,
     /// Keys of the requests being processed, for 40003.
-    inflight: Mutex<HashSet<String>>,
-    /// The end of the web service's restart window (404 until then).
-    restart_until: Mutex<Option<Instant>>,
+    inflight: Mutex<HashSet<Vec<u8>>>,
+    /// When the display was made: the origin of `restart_until`.
+    epoch: Instant,
+    /// The end of the web service's restart window (404 until then), in nanoseconds since
+    /// `epoch`; 0 when no window is open.
+    restart_until: AtomicU64,
+}
+
+/// [`Power`] as an integer for [`Display::power`]'s atomic.
+fn power_code(power: Power) -> u8 {
+    match power {
+        Power::Active => 0,
+        Power::Standby => 1,
+        Power::Unreachable => 2,
+    }
+}
+
+/// The inverse of [`power_code`].
+fn power_of(code: u8) -> Power {
+    match code {
+        0 => Power::Active,
+        1 => Power::Standby,
+        _ => Power::Unreachable,
+    }
 }
 
 impl Display {
@@ -174,11 +203,13 @@ impl Display {
         Display {
             id,
             config,
+            power: AtomicU8::new(power_code(initial.power)),
             state: Mutex::new(initial.clone()),
             initial,
             auth: Mutex::new(AuthState::default()),
             inflight: Mutex::new(HashSet::new()),
-            restart_until: Mutex::new(None),
+            epoch: Instant::now(),
+            restart_until: AtomicU64::new(0),
         }
     }
 
@@ -188,6 +219,7 @@ impl Display {
         let mut display = Display::new(id, config);
         display.initial.apply(patch)?;
         display.state = Mutex::new(display.initial.clone());
+        display.power = AtomicU8::new(power_code(display.initial.power));
         Ok(display)
     }
 
@@ -198,7 +230,7 @@ impl Display {
 
     /// The power state.
     pub fn power(&self) -> Power {
-        self.lock_state().power
+        power_of(self.power.load(Ordering::Acquire))
     }
 
     /// False while the display is [`Power::Unreachable`]: a server may refuse connections.
@@ -214,41 +246,91 @@ impl Display {
     /// Starts a "web service restarting" window: for `duration`, every `/sony/` request gets
     /// HTTP 404 `{"error":[404,"Not Found"]}` without id.
     pub fn start_restart_window(&self, duration: Duration) {
-        *lock(&self.restart_until) = Some(Instant::now() + duration);
+        // A window past what an Instant can hold stays open (u64::MAX, centuries).
+        let nanos = Instant::now().checked_add(duration).map_or(u64::MAX, |end| {
+            let since = end.saturating_duration_since(self.epoch);
+            // At least 1: 0 means no window.
+            u64::try_from(since.as_nanos()).unwrap_or(u64::MAX).max(1)
+        });
+        self.restart_until.store(nanos, Ordering::Release);
     }
 
     /// What is left of the restart window, if one is open.
     pub fn restart_remaining(&self) -> Option<Duration> {
-        let mut until = lock(&self.restart_until);
-        let left = until.map(|end| end.saturating_duration_since(Instant::now()));
-        match left {
-            Some(left) if !left.is_zero() => Some(left),
-            _ => {
-                *until = None;
-                None
-            }
+        let nanos = self.restart_until.load(Ordering::Acquire);
+        if nanos == 0 {
+            return None;
         }
+        let Some(end) = self.epoch.checked_add(Duration::from_nanos(nanos)) else {
+            return Some(Duration::MAX);
+        };
+        let left = end.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            // Closed, unless a new window was opened meanwhile.
+            let _ =
+                self.restart_until.compare_exchange(nanos, 0, Ordering::AcqRel, Ordering::Acquire);
+            return None;
+        }
+        Some(left)
     }
 
     /// The state, with a finished app launch completed.
-    pub(crate) fn lock_state(&self) -> MutexGuard<'_, State> {
+    pub(crate) fn lock_state(&self) -> StateGuard<'_> {
         let mut state = lock(&self.state);
         state.settle(Instant::now());
-        state
+        StateGuard { state, published: &self.power }
     }
 
     pub(crate) fn lock_auth(&self) -> MutexGuard<'_, AuthState> {
         lock(&self.auth)
     }
 
+    /// What a request's headers carry. Only a mode with the PIN flow has cookies to look up
+    /// (and expire), so only it takes the lock on the auth state.
+    pub(crate) fn credentials(&self, headers: &axum::http::HeaderMap) -> auth::Credentials {
+        if self.config.auth.pin() {
+            self.lock_auth().credentials(&self.config, headers, Instant::now())
+        } else {
+            auth::Credentials::without_cookie(&self.config, headers)
+        }
+    }
+
     /// Marks a request as being processed; `None` when an identical one already is.
-    pub(crate) fn begin(&self, key: String) -> Option<Inflight<'_>> {
-        let mut inflight = lock(&self.inflight);
-        if inflight.contains(&key) {
+    pub(crate) fn begin(&self, key: Vec<u8>) -> Option<Inflight<'_>> {
+        if !lock(&self.inflight).insert(key.clone()) {
             return None;
         }
-        inflight.insert(key.clone());
         Some(Inflight { display: self, key })
+    }
+}
+
+/// The locked state; dropping it publishes the power state to [`Display::power`].
+#[derive(Debug)]
+pub(crate) struct StateGuard<'d> {
+    state: MutexGuard<'d, State>,
+    /// [`Display`]'s `power` (not named so: `guard.power` must reach the state's field).
+    published: &'d AtomicU8,
+}
+
+impl Deref for StateGuard<'_> {
+    type Target = State;
+
+    fn deref(&self) -> &State {
+        &self.state
+    }
+}
+
+impl DerefMut for StateGuard<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        &mut self.state
+    }
+}
+
+impl Drop for StateGuard<'_> {
+    fn drop(&mut self) {
+        // Still under the lock (the guard field drops after this), so writes are in the
+        // order of the changes.
+        self.published.store(power_code(self.state.power), Ordering::Release);
     }
 }
 
@@ -256,7 +338,7 @@ impl Display {
 #[derive(Debug)]
 pub(crate) struct Inflight<'d> {
     display: &'d Display,
-    key: String,
+    key: Vec<u8>,
 }
 
 impl Drop for Inflight<'_> {
@@ -306,7 +388,7 @@ impl Device for Display {
     fn reset(&self) {
         *self.lock_state() = self.initial.clone();
         *self.lock_auth() = AuthState::default();
-        *lock(&self.restart_until) = None;
+        self.restart_until.store(0, Ordering::Release);
     }
 
     fn provocations(&self) -> Vec<Provocation> {

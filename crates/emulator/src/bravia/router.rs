@@ -4,23 +4,20 @@
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use axum::Router;
 use axum::body::{Body, HttpBody};
-use axum::error_handling::HandleErrorLayer;
 use axum::extract::{Request, State};
 use axum::http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, Method as HttpMethod, StatusCode};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::any;
-use axum::{BoxError, Router};
 use devfault_bravia::Code;
-use devfault_bravia::wire::{ErrorResponse, MAX_REQUEST_ID, encode_success, validate_request};
+use devfault_bravia::wire::{
+    ErrorResponse, MAX_REQUEST_ID, encode_results, encode_success, validate_request,
+};
 use devfault_core::Entry;
-use tower::ServiceBuilder;
-use tower::limit::GlobalConcurrencyLimitLayer;
-use tower::load_shed::LoadShedLayer;
 
 use super::auth::{self, Level};
 use super::methods::{self, Answer, Call, Standby};
@@ -28,31 +25,43 @@ use super::{Display, IrccPath, Power, StandbyError, ircc};
 
 /// The display's HTTP server: `/sony/{service}`, `/sony/ircc`, `/sony/IRCC`, and 404 for
 /// everything else, with the display's limits. Free of fault injection and journaling.
+///
+/// One handler does the checks, the concurrency limit and the routing by hand: as a route
+/// table under a middleware and three tower layers, they cost about a tenth of the
+/// emulator's CPU per request, for a choice among three paths.
 pub fn router(display: Arc<Display>) -> Router {
-    let overloaded = {
-        let display = Arc::clone(&display);
-        move |_: BoxError| {
-            let display = Arc::clone(&display);
-            async move { display.http_error(Code::SERVICE_UNAVAILABLE.entry(), None) }
-        }
-    };
-    let limit = ServiceBuilder::new()
-        .layer(HandleErrorLayer::new(overloaded))
-        .layer(LoadShedLayer::new())
-        .layer(GlobalConcurrencyLimitLayer::new(display.config.max_concurrent_requests.max(1)));
-    Router::new()
-        .route("/sony/ircc", any(ircc_lower))
-        .route("/sony/IRCC", any(ircc_upper))
-        .route("/sony/{service}", any(rpc))
-        .fallback(not_found)
-        .layer(limit)
-        .layer(middleware::from_fn_with_state(Arc::clone(&display), front))
-        .with_state(display)
+    let limit = display.config.max_concurrent_requests.max(1);
+    Router::new().fallback(front).with_state(Arc::new(Front {
+        display,
+        busy: AtomicUsize::new(0),
+        limit,
+    }))
 }
 
-/// Before routing: an unreachable display holds the request, a restarting web service
-/// answers 404, a long URI 414.
-async fn front(State(display): State<Arc<Display>>, request: Request, next: Next) -> Response {
+/// What the handler shares: the display and how many requests it is processing (the
+/// concurrency limit counts this router's requests, as a `GlobalConcurrencyLimitLayer`
+/// per router did).
+#[derive(Debug)]
+struct Front {
+    display: Arc<Display>,
+    busy: AtomicUsize,
+    limit: usize,
+}
+
+/// A request counted against the concurrency limit until it is answered or dropped.
+struct Busy<'f>(&'f AtomicUsize);
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Every request, in order: an unreachable display holds it, a restarting web service
+/// answers 404, a long URI 414, a request over the concurrency limit 503 at once; then the
+/// path picks IRCC, a service, or 404.
+async fn front(State(front): State<Arc<Front>>, request: Request) -> Response {
+    let display = &*front.display;
     if !display.is_reachable() {
         let deadline = Instant::now() + display.config.unreachable_hold;
         while !display.is_reachable() {
@@ -64,32 +73,48 @@ async fn front(State(display): State<Arc<Display>>, request: Request, next: Next
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
-    if request.uri().path().starts_with("/sony/") && display.restart_remaining().is_some() {
+    let rest = request.uri().path().strip_prefix("/sony/");
+    if rest.is_some() && display.restart_remaining().is_some() {
         return display.http_error(Code::NOT_FOUND.entry(), None);
     }
     let target = request.uri().path_and_query().map_or(0, |p| p.as_str().len());
     if target > display.config.max_uri_bytes {
         return display.http_error(Code::REQUEST_URI_TOO_LONG.entry(), None);
     }
-    next.run(request).await
-}
-
-async fn not_found(State(display): State<Arc<Display>>) -> Response {
-    display.http_error(Code::NOT_FOUND.entry(), None)
+    if front.busy.fetch_add(1, Ordering::AcqRel) >= front.limit {
+        front.busy.fetch_sub(1, Ordering::AcqRel);
+        return display.http_error(Code::SERVICE_UNAVAILABLE.entry(), None);
+    }
+    let _busy = Busy(&front.busy);
+    match rest {
+        Some("ircc") => {
+            let answers = display.config.quirks.ircc_path != IrccPath::UpperOnly;
+            ircc(display, request, answers).await
+        }
+        Some("IRCC") => {
+            let answers = display.config.quirks.ircc_path != IrccPath::LowerOnly;
+            ircc(display, request, answers).await
+        }
+        // `/sony/{service}`: one non-empty segment.
+        Some(service) if !service.is_empty() && !service.contains('/') => {
+            let service = service.to_owned();
+            rpc(display, &service, request).await
+        }
+        _ => display.http_error(Code::NOT_FOUND.entry(), None),
+    }
 }
 
 /// `POST /sony/{service}`.
-async fn rpc(State(display): State<Arc<Display>>, request: Request) -> Response {
+async fn rpc(display: &Display, service: &str, request: Request) -> Response {
     if request.method() != HttpMethod::POST {
         return display.http_error(Code::NOT_IMPLEMENTED.entry(), None);
     }
-    let service = request.uri().path().strip_prefix("/sony/").unwrap_or_default().to_owned();
-    if !methods::services().contains(&service.as_str()) {
+    if !methods::services().contains(&service) {
         return display.http_error(Code::NOT_FOUND.entry(), None);
     }
     let (parts, body) = request.into_parts();
-    match read_body(&display, &parts.headers, body).await {
-        Ok(bytes) => dispatch(&display, &service, &parts.headers, &bytes).await,
+    match read_body(display, &parts.headers, body).await {
+        Ok(bytes) => dispatch(display, service, &parts.headers, &bytes).await,
         Err(response) => response,
     }
 }
@@ -182,7 +207,7 @@ async fn dispatch(display: &Display, service: &str, headers: &HeaderMap, body: &
     let Some(level) = method.level(&request.version) else {
         return display.error(Code::UNSUPPORTED_VERSION.entry(), id);
     };
-    let credentials = display.lock_auth().credentials(&display.config, headers, Instant::now());
+    let credentials = display.credentials(headers);
     if !auth::allows(display.config.auth, &credentials, level) {
         return display.http_error(Code::FORBIDDEN.entry(), id);
     }
@@ -193,14 +218,7 @@ async fn dispatch(display: &Display, service: &str, headers: &HeaderMap, body: &
             Standby::NotPowerOn => return display.error(not_power_on(), id),
         }
     }
-    let key = format!(
-        "{service}\n{}\n{}\n{}\n{}",
-        request.method,
-        request.version,
-        serde_json::Value::Array(request.params.clone()),
-        request.id
-    );
-    let Some(_processing) = display.begin(key) else {
+    let Some(_processing) = display.begin(duplicate_key(service, &request)) else {
         return display.error(Code::REQUEST_DUPLICATED.entry(), id);
     };
     let call = Call {
@@ -216,10 +234,11 @@ async fn dispatch(display: &Display, service: &str, headers: &HeaderMap, body: &
                 tokio::time::sleep(wait).await;
                 answer = *then;
             }
-            Answer::Result(result) => return success(&result, request.id),
+            Answer::Result(result) => return success(encode_success(&result, request.id)),
+            Answer::Results(results) => return success(encode_results(&results, request.id)),
             Answer::Error(entry) => return display.error(entry, id),
             Answer::Registered { token } => {
-                let mut response = success(&[], request.id);
+                let mut response = success(encode_success(&[], request.id));
                 // Rounded up: Max-Age is whole seconds, and 0 would tell the client to drop a
                 // cookie the display still honours (pybravia did exactly that at 500 ms).
                 let max_age = display.config.cookie_max_age.as_millis().div_ceil(1000);
@@ -233,13 +252,28 @@ async fn dispatch(display: &Display, service: &str, headers: &HeaderMap, body: &
     }
 }
 
+/// What makes two requests identical for 40003: service, method, version, params (compact
+/// JSON), id, one per line. Written in place with serde_json's writer: a `format!`, or even
+/// `Display` through `fmt::Write`, cost several times more.
+fn duplicate_key(service: &str, request: &devfault_bravia::wire::Request) -> Vec<u8> {
+    use std::io::Write;
+    let mut key = Vec::with_capacity(64);
+    for part in [service, &request.method, &request.version] {
+        key.extend_from_slice(part.as_bytes());
+        key.push(b'\n');
+    }
+    // A slice of `Value`s always serializes and a Vec never fails a write.
+    let _ = serde_json::to_writer(&mut key, &request.params);
+    let _ = write!(key, "\n{}", request.id);
+    key
+}
+
 /// `[7, "not power-on"]`, the row real displays send in standby.
 fn not_power_on() -> &'static Entry {
     methods::observed(Code::ILLEGAL_STATE, "not power-on")
 }
 
-fn success(result: &[serde_json::Value], id: u64) -> Response {
-    let (_, body) = encode_success(result, id);
+fn success((_, body): (devfault_core::HttpStatus, Vec<u8>)) -> Response {
     (StatusCode::OK, [(CONTENT_TYPE, "application/json")], body).into_response()
 }
 
@@ -284,16 +318,6 @@ fn bare(entry: &'static Entry) -> Response {
 // IRCC
 // ---------------------------------------------------------------------------------------------
 
-async fn ircc_lower(State(display): State<Arc<Display>>, request: Request) -> Response {
-    let answers = display.config.quirks.ircc_path != IrccPath::UpperOnly;
-    ircc(&display, request, answers).await
-}
-
-async fn ircc_upper(State(display): State<Arc<Display>>, request: Request) -> Response {
-    let answers = display.config.quirks.ircc_path != IrccPath::LowerOnly;
-    ircc(&display, request, answers).await
-}
-
 /// `POST /sony/ircc`: SOAP `X_SendIRCC`. Generic auth level; a refused credential is a bare
 /// 403, an unknown code HTTP 500 with UPnPError 800.
 async fn ircc(display: &Display, request: Request, answers: bool) -> Response {
@@ -308,8 +332,7 @@ async fn ircc(display: &Display, request: Request, answers: bool) -> Response {
         Ok(body) => body,
         Err(response) => return response,
     };
-    let credentials =
-        display.lock_auth().credentials(&display.config, &parts.headers, Instant::now());
+    let credentials = display.credentials(&parts.headers);
     if !auth::allows(display.config.auth, &credentials, Level::Generic) {
         return bare(Code::FORBIDDEN.entry());
     }

@@ -136,6 +136,14 @@ impl ApiCodec for ThinqCodec {
         }
     }
 
+    fn device_in_path(&self, path: &str) -> Option<String> {
+        ENDPOINTS
+            .iter()
+            .find_map(|(_, pattern, _)| matches(pattern, path))
+            .flatten()
+            .map(str::to_owned)
+    }
+
     fn decode(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> Decoded {
         let pairs: Vec<(&str, &str)> = headers
             .iter()
@@ -191,5 +199,24 @@ mod tests {
         let shared = codec.classify("/push/devices", b"");
         assert_eq!((shared.method.as_deref(), shared.device), (Some("push_devices"), None));
         assert_eq!(codec.classify("/nowhere/at/all", b"").method, None);
+    }
+
+    /// The journal files an unclassified request under `device_in_path`: it must name the
+    /// device `classify` names, for every endpoint.
+    #[test]
+    fn the_device_in_the_path_is_the_classified_device() {
+        let codec = ThinqCodec;
+        for (_, pattern, _) in ENDPOINTS {
+            let path = pattern.replace("{id}", "washer-main");
+            let classified = codec.classify(&path, b"");
+            assert_eq!(codec.device_in_path(&path), classified.device, "{path}");
+            assert_eq!(
+                codec.device_in_path(&path).is_some(),
+                pattern.contains("{id}"),
+                "{pattern}"
+            );
+        }
+        assert_eq!(codec.device_in_path("/devices/ac-living-room/state/extra"), None);
+        assert_eq!(codec.device_in_path("/route"), None);
     }
 }

@@ -85,6 +85,9 @@ async fn get_versions_and_method_types_come_from_the_table() {
     assert_eq!(result(&answer), vec![json!(["1.0"])]);
 
     let answer = rpc(&tv, "audio", "getMethodTypes", json!(["1.2"]), "1.0").await;
+    // Real displays answer getMethodTypes under "results", in the plural.
+    assert!(answer.body.starts_with(br#"{"results":[["setAudioVolume","#), "{answer:?}");
+    assert!(answer.body.ends_with(br#"]],"id":1}"#), "{answer:?}");
     let types = result(&answer);
     assert_eq!(types.len(), 1);
     assert_eq!(types[0][0], "setAudioVolume");
@@ -620,6 +623,42 @@ async fn restart_window_and_reboot() {
     tokio::time::sleep(Duration::from_millis(700)).await;
     result(&rpc(&tv, "system", "getPowerStatus", json!([]), "1.0").await);
     assert_eq!(tv.state()["restarting_ms"], Value::Null);
+}
+
+/// The power state and the restart window are read from atomics on the request path: they
+/// must follow every way the state changes, and an absurd window must not panic.
+#[tokio::test]
+async fn the_lock_free_reads_follow_every_change() {
+    use crate::bravia::{Display, Power};
+    let tv = display(DisplayConfig::default());
+    assert_eq!(tv.power(), Power::Active);
+    result(&rpc(&tv, "system", "setPowerStatus", json!([{"status": false}]), "1.0").await);
+    assert_eq!(tv.power(), Power::Standby);
+    tv.set_state(&json!({"power": "unreachable"})).unwrap();
+    assert_eq!((tv.power(), tv.is_reachable()), (Power::Unreachable, false));
+    // A refused patch changes nothing, the power included.
+    assert!(tv.set_state(&json!({"power": "active", "mute": 3})).is_err());
+    assert_eq!(tv.power(), Power::Unreachable);
+    tv.reset();
+    assert_eq!(tv.power(), Power::Active);
+    let standby = Display::with_state(
+        "bravia-9".to_owned(),
+        DisplayConfig::default(),
+        &json!({"power": "standby"}),
+    )
+    .unwrap();
+    assert_eq!(standby.power(), Power::Standby);
+
+    assert_eq!(tv.restart_remaining(), None);
+    tv.start_restart_window(Duration::from_millis(300));
+    let left = tv.restart_remaining().expect("open");
+    assert!(left <= Duration::from_millis(300) && left > Duration::from_millis(100), "{left:?}");
+    tv.start_restart_window(Duration::ZERO);
+    assert_eq!(tv.restart_remaining(), None, "a zero window is closed at once");
+    tv.start_restart_window(Duration::MAX);
+    assert!(tv.restart_remaining().is_some_and(|left| left > Duration::from_secs(1 << 33)));
+    tv.reset();
+    assert_eq!(tv.restart_remaining(), None);
 }
 
 #[tokio::test]
