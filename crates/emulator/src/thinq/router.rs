@@ -16,6 +16,7 @@
 //! 1303, terms 1304) and `x-client-id` (1101, 1216 when longer than 128 or not visible ASCII),
 //! then the rate limit (1314 or 1306), then the endpoint.
 
+use std::borrow::Cow;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
@@ -182,13 +183,13 @@ fn fresh_message_id() -> String {
 }
 
 /// The `messageId` of the reply to a request with these headers: its `x-message-id` when
-/// valid, else a fresh one.
-pub(crate) fn reply_message_id(headers: &HeaderMap) -> String {
+/// valid (borrowed, not copied), else a fresh one.
+pub(crate) fn reply_message_id(headers: &HeaderMap) -> Cow<'_, str> {
     headers
         .get(&X_MESSAGE_ID)
         .and_then(|value| value.to_str().ok())
         .filter(|id| check_message_id(id).is_ok())
-        .map_or_else(fresh_message_id, str::to_owned)
+        .map_or_else(|| Cow::Owned(fresh_message_id()), Cow::Borrowed)
 }
 
 /// A success reply.
@@ -301,7 +302,13 @@ fn check_headers(
         ));
     };
     if let Some(host) = text(headers, &header::HOST) {
-        let name = host.rsplit_once(':').map_or(host, |(name, _)| name).to_ascii_lowercase();
+        let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+        // Copied to lower case only when it has upper case: not for a loopback address.
+        let name: Cow<'_, str> = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(name.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(name)
+        };
         if let Some(sub) = name.strip_suffix(".lgthinq.com") {
             let host_region = sub
                 .strip_prefix("api-")

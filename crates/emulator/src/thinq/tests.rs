@@ -140,6 +140,7 @@ async fn header_problems_answer_their_codes() {
         (&[("x-country", "ZZ")], "1307"),
         (&[("host", "api-eic.lgthinq.com")], "1307"),
         (&[("host", "api-xyz.lgthinq.com")], "1310"),
+        (&[("host", "API-EIC.LGThinQ.com:443")], "1307"),
     ];
     for (headers, expected) in cases {
         let (_, body, reply) = call(&cloud, "GET", "/devices", headers, "").await;
@@ -149,6 +150,9 @@ async fn header_problems_answer_their_codes() {
     let (status, body, _) =
         call(&cloud, "GET", "/devices", &[("host", "api-aic.lgthinq.com")], "").await;
     assert_eq!(status, 200, "{body}");
+    let (status, body, _) =
+        call(&cloud, "GET", "/devices", &[("host", "Api-Aic-QA.LgThinQ.COM")], "").await;
+    assert_eq!(status, 200, "host names are case-insensitive: {body}");
     let (_, body, _) = call(&cloud, "GET", "/devices", &[("x-message-id", "short")], "").await;
     assert_ne!(body["messageId"], "short", "an invalid id is not echoed");
 }
