@@ -495,7 +495,27 @@ pub fn format_timestamp(t: SystemTime) -> String {
     let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
     let of_day = seconds.rem_euclid(86_400);
     let (hour, minute, second) = (of_day / 3_600, of_day / 60 % 60, of_day % 60);
-    format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{micros:06}")
+    // Digits written by hand rather than by `format!`: every cloud reply carries a timestamp,
+    // and the formatting machinery cost more than the rest of a state read's envelope.
+    let mut out = *b"0000-00-00T00:00:00.000000";
+    let fields: [(std::ops::Range<usize>, i64); 7] = [
+        (0..4, year),
+        (5..7, i64::from(month)),
+        (8..10, i64::from(day)),
+        (11..13, hour),
+        (14..16, minute),
+        (17..19, second),
+        (20..26, micros),
+    ];
+    for (range, mut value) in fields {
+        // Every field is clamped above to the digits it has, so no value is cut.
+        for slot in out[range].iter_mut().rev() {
+            *slot = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    }
+    // Only ASCII digits and separators were written.
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1471,6 +1491,12 @@ impl std::error::Error for EncodeError {
 /// Appends `text` as a JSON string literal.
 fn push_json_string(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
+    // Ids and timestamps need no escapes: copied whole, as every reply writes two.
+    if !text.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+        return;
+    }
     for c in text.chars() {
         match c {
             '"' => out.extend_from_slice(b"\\\""),
@@ -1566,16 +1592,43 @@ pub fn encode_success(
     message_id: &str,
     timestamp: &str,
 ) -> (HttpStatus, Vec<u8>) {
-    let mut out = Vec::with_capacity(80);
+    // Serializing a Value into a Vec cannot fail (its keys are strings).
+    let json = serde_json::to_vec(response).unwrap_or_else(|_| b"null".to_vec());
+    (HttpStatus::OK, success_body(&json, message_id, timestamp))
+}
+
+/// [`encode_success`] around a `response` already written as JSON: a server that keeps an
+/// appliance's state serialized (its reads far outnumber its changes) answers without
+/// writing the tree again.
+///
+/// ```
+/// use devfault_thinq::wire::encode_success_raw;
+/// let state = serde_json::value::to_raw_value(&serde_json::json!({"a": 1})).unwrap();
+/// let (_, body) = encode_success_raw(&state, "zTL0BXUNT5KR0oZ7checHg", "2024-09-01T06:23:20.866279");
+/// assert_eq!(
+///     String::from_utf8_lossy(&body),
+///     r#"{"messageId":"zTL0BXUNT5KR0oZ7checHg","timestamp":"2024-09-01T06:23:20.866279","response":{"a":1}}"#
+/// );
+/// ```
+pub fn encode_success_raw(
+    response: &RawValue,
+    message_id: &str,
+    timestamp: &str,
+) -> (HttpStatus, Vec<u8>) {
+    (HttpStatus::OK, success_body(response.get().as_bytes(), message_id, timestamp))
+}
+
+/// `{"messageId":..,"timestamp":..,"response":..}` around JSON text.
+fn success_body(response: &[u8], message_id: &str, timestamp: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + message_id.len() + timestamp.len() + response.len());
     out.extend_from_slice(b"{\"messageId\":");
     push_json_string(&mut out, message_id);
     out.extend_from_slice(b",\"timestamp\":");
     push_json_string(&mut out, timestamp);
     out.extend_from_slice(b",\"response\":");
-    // Display of a Value is its compact JSON and cannot fail.
-    out.extend_from_slice(response.to_string().as_bytes());
+    out.extend_from_slice(response);
     out.push(b'}');
-    (HttpStatus::OK, out)
+    out
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use devfault_thinq::Code;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 pub use codec::ThinqCodec;
@@ -210,15 +211,55 @@ struct Clients {
     push: BTreeSet<String>,
 }
 
+/// An appliance's state and its JSON text, written at the first read after a change: the SDK
+/// polls states far more often than anything changes them, and serializing the tree was most
+/// of a state read's cost. Shared (copy on write) with the type's template until written, so
+/// a fleet's untouched appliances also share one text.
+#[derive(Clone, Debug)]
+struct StateDoc {
+    value: Value,
+    json: OnceLock<Box<RawValue>>,
+}
+
+impl StateDoc {
+    fn new(value: Value) -> Arc<StateDoc> {
+        Arc::new(StateDoc { value, json: OnceLock::new() })
+    }
+
+    /// The state as compact JSON, written once per version.
+    fn json(&self) -> &RawValue {
+        self.json.get_or_init(|| {
+            // A Value always serializes (its keys are strings); null is never written.
+            serde_json::value::to_raw_value(&self.value)
+                .unwrap_or_else(|_| RawValue::NULL.to_owned())
+        })
+    }
+}
+
 /// What an appliance is now. The state is shared with the type's template until written.
 #[derive(Clone, Debug)]
 struct Live {
-    state: Arc<Value>,
+    state: Arc<StateDoc>,
     online: bool,
     remote: bool,
     reportable: bool,
     push: bool,
     event: bool,
+}
+
+impl Live {
+    /// The state tree.
+    fn state(&self) -> &Value {
+        &self.state.value
+    }
+
+    /// The state tree to change: copied first if shared, its JSON text dropped, so the next
+    /// read writes it anew. Every change of a state goes through here.
+    fn state_mut(&mut self) -> &mut Value {
+        let doc = Arc::make_mut(&mut self.state);
+        doc.json = OnceLock::new();
+        &mut doc.value
+    }
 }
 
 /// A virtual appliance.
@@ -249,7 +290,7 @@ impl Appliance {
     /// Remote control: the state's `remoteControlEnable` where the type reports it (every
     /// location must allow it), else the appliance's own flag.
     fn remote_enabled(&self, live: &Live) -> bool {
-        let flags: Vec<bool> = match live.state.as_ref() {
+        let flags: Vec<bool> = match live.state() {
             Value::Array(locations) => locations
                 .iter()
                 .filter_map(|l| {
@@ -296,8 +337,8 @@ impl Appliance {
                 format!("{} has remote control disabled", self.id),
             ));
         }
-        control::check_state(self.kind, &live.state, &command)?;
-        control::apply(self.kind, Arc::make_mut(&mut live.state), &command);
+        control::check_state(self.kind, live.state(), &command)?;
+        control::apply(self.kind, live.state_mut(), &command);
         Ok(())
     }
 }
@@ -328,7 +369,7 @@ impl Device for Appliance {
             "reportable": live.reportable,
             "pushSubscribed": live.push,
             "eventSubscribed": live.event,
-            "state": live.state.as_ref(),
+            "state": live.state(),
         })
     }
 
@@ -360,14 +401,14 @@ impl Device for Appliance {
                     live.remote = on;
                     if resources.iter().any(|r| r == "remoteControlEnable") {
                         kinds::merge_state(
-                            Arc::make_mut(&mut live.state),
+                            live.state_mut(),
                             &json!({"remoteControlEnable": {"remoteControlEnabled": on}}),
                         );
                     }
                 }
                 "state" => match value {
                     Value::Object(_) | Value::Array(_) => {
-                        kinds::merge_state(Arc::make_mut(&mut live.state), value);
+                        kinds::merge_state(live.state_mut(), value);
                     }
                     _ => {
                         return Err(format!("state is {value}: give a partial ThinQ state object"));
@@ -386,7 +427,7 @@ impl Device for Appliance {
             }
         }
         if !partial.is_empty() {
-            kinds::merge_state(Arc::make_mut(&mut live.state), &Value::Object(partial));
+            kinds::merge_state(live.state_mut(), &Value::Object(partial));
         }
         *self.lock() = live;
         Ok(())
@@ -453,7 +494,7 @@ impl Cloud {
             let patch: Value = serde_json::from_str(patch).unwrap_or(Value::Null);
             kinds::merge_state(&mut state, &patch);
             let live = Live {
-                state: Arc::new(state),
+                state: StateDoc::new(state),
                 online: *online,
                 remote: *remote,
                 reportable: *reportable,
@@ -462,8 +503,8 @@ impl Cloud {
             };
             cloud.add((*id).to_owned(), kind, (*alias).to_owned(), owner - 1, live);
         }
-        let templates: Vec<Arc<Value>> =
-            kinds::all().iter().map(|kind| Arc::new(kind.initial.clone())).collect();
+        let templates: Vec<Arc<StateDoc>> =
+            kinds::all().iter().map(|kind| StateDoc::new(kind.initial.clone())).collect();
         let first_fleet_user = (1 + USERS.len()) as u32;
         for n in 0..cloud.config.fleet {
             let index = n % templates.len();
@@ -533,7 +574,7 @@ impl Cloud {
             }
         };
         let live = Live {
-            state: Arc::new(kind.initial.clone()),
+            state: StateDoc::new(kind.initial.clone()),
             online: true,
             remote: true,
             reportable: true,

@@ -16,6 +16,7 @@
 //! 1303, terms 1304) and `x-client-id` (1101, 1216 when longer than 128 or not visible ASCII),
 //! then the rate limit (1314 or 1306), then the endpoint.
 
+use std::borrow::Cow;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
@@ -25,15 +26,16 @@ use std::time::SystemTime;
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use devfault_thinq::Code;
 use devfault_thinq::wire::{
-    ErrorResponse, check_message_id, encode_success, format_timestamp, message_id_from_uuid,
+    ErrorResponse, check_message_id, encode_success, encode_success_raw, format_timestamp,
+    message_id_from_uuid,
 };
 use serde_json::{Value, json};
 
-use super::{API_KEY, Appliance, Cloud, Refusal};
+use super::{API_KEY, Appliance, Cloud, Refusal, StateDoc};
 
 /// Every endpoint: HTTP method, path (`{id}`: a device id), and the SDK method that calls it
 /// (`ThinQApi.async_*`, without the prefix). `/route` is the only one without a token.
@@ -61,7 +63,7 @@ pub(crate) const ENDPOINTS: &[(&str, &str, &str)] = &[
 
 /// The countries of the SDK's three regions, as `SUPPORTED_COUNTRIES` of
 /// `thinqconnect/country.py` 1.0.14 lists them; any other is 1307.
-const REGIONS: &[(&str, &[&str])] = &[
+pub(crate) const REGIONS: &[(&str, &[&str])] = &[
     (
         "kic",
         &[
@@ -92,12 +94,26 @@ const REGIONS: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// The cloud's own request headers (standard ones are `header::*`), named once: a lookup by
+/// `HeaderName` skips parsing and lower-casing the name, and every request makes eight.
+static X_MESSAGE_ID: HeaderName = HeaderName::from_static("x-message-id");
+static X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+static X_SERVICE_KEY: HeaderName = HeaderName::from_static("x-service-key");
+static X_SERVICE_PHASE: HeaderName = HeaderName::from_static("x-service-phase");
+static X_COUNTRY: HeaderName = HeaderName::from_static("x-country");
+static X_CLIENT_ID: HeaderName = HeaderName::from_static("x-client-id");
+static X_DEVFAULT_REASON: HeaderName = HeaderName::from_static("x-devfault-reason");
+
 /// The service phases of the JS SDK; the Python SDK always sends `OP`.
 const PHASES: &[&str] = &["OP", "QA", "ST"];
 
-/// The region of a country, `None` for an unsupported one.
+/// The region of a country, `None` for an unsupported one. Each region's list is sorted (a
+/// unit test checks), so a lookup is a binary search: every request makes one.
 pub(crate) fn region_of(country: &str) -> Option<&'static str> {
-    REGIONS.iter().find(|(_, countries)| countries.contains(&country)).map(|(region, _)| *region)
+    REGIONS
+        .iter()
+        .find(|(_, countries)| countries.binary_search(&country).is_ok())
+        .map(|(region, _)| *region)
 }
 
 /// The cloud's router: every path goes to one handler, so that nothing (an unknown path, a
@@ -136,22 +152,18 @@ pub(crate) fn route<'p>(method: &str, path: &'p str) -> Result<(usize, Option<&'
     ))
 }
 
-/// `Some(id)` (or `Some(None)` without an id) when `path` fits `pattern`.
+/// `Some(id)` (or `Some(None)` without an id) when `path` fits `pattern`: the id is one
+/// non-empty segment. Compared as prefix and suffix around `{id}` (a pattern holds at most
+/// one), not segment by segment: every request is routed, some twice (the journal files it
+/// under the appliance its path names).
 pub(crate) fn matches<'p>(pattern: &str, path: &'p str) -> Option<Option<&'p str>> {
-    let mut id = None;
-    let mut segments = path.split('/');
-    for want in pattern.split('/') {
-        let have = segments.next()?;
-        if want == "{id}" {
-            if have.is_empty() {
-                return None;
-            }
-            id = Some(have);
-        } else if want != have {
-            return None;
-        }
-    }
-    segments.next().is_none().then_some(id)
+    let Some(at) = pattern.find('{') else {
+        return (pattern == path).then_some(None);
+    };
+    let before = &pattern[..at];
+    let after = pattern[at..].strip_prefix("{id}")?;
+    let id = path.strip_prefix(before)?.strip_suffix(after)?;
+    (!id.is_empty() && !id.contains('/')).then_some(Some(id))
 }
 
 /// A fresh message id: a random UUID v4 written as the SDK writes one.
@@ -171,19 +183,22 @@ fn fresh_message_id() -> String {
 }
 
 /// The `messageId` of the reply to a request with these headers: its `x-message-id` when
-/// valid, else a fresh one.
-pub(crate) fn reply_message_id(headers: &HeaderMap) -> String {
+/// valid (borrowed, not copied), else a fresh one.
+pub(crate) fn reply_message_id(headers: &HeaderMap) -> Cow<'_, str> {
     headers
-        .get("x-message-id")
+        .get(&X_MESSAGE_ID)
         .and_then(|value| value.to_str().ok())
         .filter(|id| check_message_id(id).is_ok())
-        .map_or_else(fresh_message_id, str::to_owned)
+        .map_or_else(|| Cow::Owned(fresh_message_id()), Cow::Borrowed)
 }
 
 /// A success reply.
-fn success(message_id: &str, response: &Value) -> Response {
+fn success(message_id: &str, response: &Payload) -> Response {
     let timestamp = format_timestamp(SystemTime::now());
-    let (_, body) = encode_success(response, message_id, &timestamp);
+    let (_, body) = match response {
+        Payload::Owned(value) => encode_success(value, message_id, &timestamp),
+        Payload::State(doc) => encode_success_raw(doc.json(), message_id, &timestamp),
+    };
     let mut reply = body.into_response();
     reply.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     reply
@@ -209,38 +224,29 @@ pub(crate) fn refuse(message_id: &str, refusal: Refusal) -> Response {
         .take(1000)
         .collect();
     if let Ok(value) = HeaderValue::from_str(&reason) {
-        reply.headers_mut().insert("x-devfault-reason", value);
+        reply.headers_mut().insert(X_DEVFAULT_REASON.clone(), value);
     }
     reply
 }
 
 /// A success's `response`: built for the request, or an appliance's state, shared with it
-/// (read without copying the tree: state reads are the hot path).
+/// and written from its JSON text (state reads are the hot path).
 enum Payload {
     Owned(Value),
-    Shared(Arc<Value>),
-}
-
-impl Payload {
-    fn value(&self) -> &Value {
-        match self {
-            Payload::Owned(value) => value,
-            Payload::Shared(value) => value,
-        }
-    }
+    State(Arc<StateDoc>),
 }
 
 async fn handle(State(cloud): State<Arc<Cloud>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let message_id = reply_message_id(&parts.headers);
     match answer(&cloud, &parts.method, &parts.uri, &parts.headers, body).await {
-        Ok(response) => success(&message_id, response.value()),
+        Ok(response) => success(&message_id, &response),
         Err(refusal) => refuse(&message_id, refusal),
     }
 }
 
 /// A header as text; a value that is not visible ASCII counts as malformed, `Some("")`.
-fn text<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+fn text<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Option<&'h str> {
     headers.get(name).map(|value| value.to_str().unwrap_or(""))
 }
 
@@ -254,7 +260,7 @@ fn check_headers(
     headers: &HeaderMap,
     needs_token: bool,
 ) -> Result<Option<u32>, Refusal> {
-    let message_id = text(headers, "x-message-id")
+    let message_id = text(headers, &X_MESSAGE_ID)
         .ok_or_else(|| missing("x-message-id", "fNvdZ1brTn-wWKUlWGoSVw"))?;
     check_message_id(message_id).map_err(|error| {
         Refusal::new(
@@ -262,14 +268,14 @@ fn check_headers(
             format!("x-message-id: {error}; send 22 url-safe base64 characters of a UUID v4"),
         )
     })?;
-    let key = text(headers, "x-api-key").ok_or_else(|| missing("x-api-key", API_KEY))?;
+    let key = text(headers, &X_API_KEY).ok_or_else(|| missing("x-api-key", API_KEY))?;
     if key != API_KEY {
         return Err(Refusal::new(
             Code::INCORRECT_HEADER,
             format!("x-api-key {key:?} is not the published key {API_KEY}"),
         ));
     }
-    if let Some(service_key) = text(headers, "x-service-key") {
+    if let Some(service_key) = text(headers, &X_SERVICE_KEY) {
         return Err(Refusal::new(
             Code::INVALID_SERVICE_KEY,
             format!(
@@ -278,7 +284,7 @@ fn check_headers(
             ),
         ));
     }
-    if let Some(phase) = text(headers, "x-service-phase")
+    if let Some(phase) = text(headers, &X_SERVICE_PHASE)
         && !PHASES.contains(&phase)
     {
         return Err(Refusal::new(
@@ -286,7 +292,7 @@ fn check_headers(
             format!("x-service-phase {phase:?} is not one of {}", PHASES.join(", ")),
         ));
     }
-    let country = text(headers, "x-country").ok_or_else(|| missing("x-country", "US"))?;
+    let country = text(headers, &X_COUNTRY).ok_or_else(|| missing("x-country", "US"))?;
     let Some(region) = region_of(country) else {
         return Err(Refusal::new(
             Code::NOT_SUPPORTED_COUNTRY,
@@ -295,8 +301,14 @@ fn check_headers(
             ),
         ));
     };
-    if let Some(host) = text(headers, "host") {
-        let name = host.rsplit_once(':').map_or(host, |(name, _)| name).to_ascii_lowercase();
+    if let Some(host) = text(headers, &header::HOST) {
+        let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+        // Copied to lower case only when it has upper case: not for a loopback address.
+        let name: Cow<'_, str> = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(name.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(name)
+        };
         if let Some(sub) = name.strip_suffix(".lgthinq.com") {
             let host_region = sub
                 .strip_prefix("api-")
@@ -324,7 +336,7 @@ fn check_headers(
     if !needs_token {
         return Ok(None);
     }
-    let authorization = text(headers, "authorization")
+    let authorization = text(headers, &header::AUTHORIZATION)
         .ok_or_else(|| missing("Authorization", "Bearer thinqpat-devfault-0000"))?;
     let token = authorization
         .strip_prefix("Bearer ")
@@ -340,7 +352,7 @@ fn check_headers(
         })?;
     let user = cloud.user_of(token)?;
     let client =
-        text(headers, "x-client-id").ok_or_else(|| missing("x-client-id", "thinq-open-1"))?;
+        text(headers, &X_CLIENT_ID).ok_or_else(|| missing("x-client-id", "thinq-open-1"))?;
     if client.is_empty() || client.len() > 128 || !client.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(Refusal::new(
             Code::INCORRECT_HEADER,
@@ -355,7 +367,8 @@ fn check_headers(
 /// answered at once.
 async fn read_body(cloud: &Cloud, headers: &HeaderMap, body: Body) -> Result<Vec<u8>, Refusal> {
     let limit = cloud.config.max_body_bytes;
-    let declared = text(headers, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
+    let declared =
+        text(headers, &header::CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok());
     if let Some(declared) = declared
         && declared > limit as u64
     {
@@ -409,7 +422,7 @@ async fn answer(
     };
     cloud.count_call(user)?;
     let bytes = read_body(cloud, headers, body).await?;
-    let client = text(headers, "x-client-id").unwrap_or("").to_owned();
+    let client = text(headers, &X_CLIENT_ID).unwrap_or("");
     let device = |foreign| cloud.appliance_of(user, id.unwrap_or(""), foreign);
     let owned = || cloud.user(user).map(|u| u.devices.as_slice()).unwrap_or(&[]);
     let appliances = || owned().iter().filter_map(|&i| cloud.appliances.get(i as usize));
@@ -422,7 +435,7 @@ async fn answer(
             if !live.online {
                 return Err(offline(appliance));
             }
-            return Ok(Payload::Shared(Arc::clone(&live.state)));
+            return Ok(Payload::State(Arc::clone(&live.state)));
         }
         "post_device_control" => {
             let appliance = device(Code::NOT_OWNED_DEVICE)?;
@@ -507,8 +520,8 @@ async fn answer(
                 .ok_or_else(|| Refusal::new(Code::NOT_FOUND_USER, "no such user"))?;
             let mut clients = super::lock(&u.clients);
             if name.starts_with("post") {
-                clients.push.insert(client);
-            } else if !clients.push.remove(&client) {
+                clients.push.insert(client.to_owned());
+            } else if !clients.push.remove(client) {
                 return Err(Refusal::new(
                     Code::NOT_SUBSCRIBED_PUSH,
                     format!("client {client:?} does not receive push"),
@@ -523,8 +536,8 @@ async fn answer(
                 .ok_or_else(|| Refusal::new(Code::NOT_FOUND_USER, "no such user"))?;
             let mut clients = super::lock(&u.clients);
             if name.starts_with("post") {
-                clients.registered.insert(client);
-            } else if !clients.registered.remove(&client) {
+                clients.registered.insert(client.to_owned());
+            } else if !clients.registered.remove(client) {
                 return Err(Refusal::new(
                     Code::NOT_REGISTERED_USER_IN_SERVICE,
                     format!("client {client:?} is not registered (POST /client first)"),

@@ -140,6 +140,7 @@ async fn header_problems_answer_their_codes() {
         (&[("x-country", "ZZ")], "1307"),
         (&[("host", "api-eic.lgthinq.com")], "1307"),
         (&[("host", "api-xyz.lgthinq.com")], "1310"),
+        (&[("host", "API-EIC.LGThinQ.com:443")], "1307"),
     ];
     for (headers, expected) in cases {
         let (_, body, reply) = call(&cloud, "GET", "/devices", headers, "").await;
@@ -149,6 +150,9 @@ async fn header_problems_answer_their_codes() {
     let (status, body, _) =
         call(&cloud, "GET", "/devices", &[("host", "api-aic.lgthinq.com")], "").await;
     assert_eq!(status, 200, "{body}");
+    let (status, body, _) =
+        call(&cloud, "GET", "/devices", &[("host", "Api-Aic-QA.LgThinQ.COM")], "").await;
+    assert_eq!(status, 200, "host names are case-insensitive: {body}");
     let (_, body, _) = call(&cloud, "GET", "/devices", &[("x-message-id", "short")], "").await;
     assert_ne!(body["messageId"], "short", "an invalid id is not echoed");
 }
@@ -317,6 +321,72 @@ fn countries_map_to_the_sdk_regions() {
     assert_eq!(region_of("KR"), Some("kic"));
     assert_eq!(region_of("ZZ"), None);
     assert_eq!(region_of("us"), None, "the SDK sends upper case");
+    // region_of searches each list by halves: every list must be sorted, every country in one.
+    for (region, countries) in super::router::REGIONS {
+        assert!(countries.windows(2).all(|w| w[0] < w[1]), "{region} is not sorted");
+        for country in *countries {
+            assert_eq!(region_of(country), Some(*region), "{country}");
+        }
+    }
+}
+
+#[test]
+fn paths_match_patterns_segment_for_segment() {
+    use super::router::matches;
+    assert_eq!(matches("/devices/{id}/state", "/devices/ac-1/state"), Some(Some("ac-1")));
+    assert_eq!(matches("/devices", "/devices"), Some(None));
+    for path in ["/devices//state", "/devices/a/b/state", "/devices/a/state/", "/devices/a"] {
+        assert_eq!(matches("/devices/{id}/state", path), None, "{path}");
+    }
+    assert_eq!(matches("/devices/{id}/profile", "/devices/energy/x/profile"), None);
+    assert_eq!(matches("/devices", "/devices/"), None);
+    assert_eq!(matches("/push/{id}/subscribe", "/push/subscribe"), None);
+}
+
+#[tokio::test]
+async fn a_state_read_follows_every_change_of_the_state() {
+    let cloud = cloud();
+    let path = "/devices/ac-living-room/state";
+    let operation = |body: &Value| body["response"]["operation"]["airConOperationMode"].clone();
+    let (_, first, _) = call(&cloud, "GET", path, &[], "").await;
+    assert_eq!(operation(&first), "POWER_ON");
+    // The text written for the first read is reused while nothing changes.
+    let (_, again, _) = call(&cloud, "GET", path, &[], "").await;
+    assert_eq!(again["response"], first["response"]);
+    let command = r#"{"operation": {"airConOperationMode": "POWER_OFF"}}"#;
+    let (status, _, _) =
+        call(&cloud, "POST", "/devices/ac-living-room/control", &[], command).await;
+    assert_eq!(status, 200);
+    let (_, controlled, _) = call(&cloud, "GET", path, &[], "").await;
+    assert_eq!(operation(&controlled), "POWER_OFF", "a control command");
+    let ac = cloud.appliance("ac-living-room").unwrap();
+    ac.set_state(&json!({"operation": {"airConOperationMode": "POWER_ON"}})).unwrap();
+    let (_, patched, _) = call(&cloud, "GET", path, &[], "").await;
+    assert_eq!(operation(&patched), "POWER_ON", "the admin API");
+    ac.set_state(&json!({"state": {"temperature": {"targetTemperature": 19}}})).unwrap();
+    let (_, patched, _) = call(&cloud, "GET", path, &[], "").await;
+    assert_eq!(patched["response"]["temperature"]["targetTemperature"], 19);
+    ac.reset();
+    let (_, reset, _) = call(&cloud, "GET", path, &[], "").await;
+    assert_eq!(reset["response"], first["response"], "a reset");
+    assert_eq!(ac.state()["state"], first["response"], "the admin view agrees");
+}
+
+#[tokio::test]
+async fn a_fleet_appliance_changed_leaves_its_template_to_the_others() {
+    let cloud = Arc::new(Cloud::new(CloudConfig { fleet: 25, ..CloudConfig::default() }));
+    let token = "Bearer thinqpat-devfault-fleet-0";
+    let auth = [("authorization", token)];
+    let read = |id: &str| format!("/devices/{id}/state");
+    let (_, before, _) = call(&cloud, "GET", &read("fleet-00004"), &auth, "").await;
+    let a = cloud.appliance("fleet-00000").unwrap();
+    let b = cloud.appliance("fleet-00004").unwrap();
+    a.set_state(&json!({"operation": {"airConOperationMode": "POWER_OFF"}})).unwrap();
+    assert!(!Arc::ptr_eq(&a.lock().state, &b.lock().state));
+    let (_, changed, _) = call(&cloud, "GET", &read("fleet-00000"), &auth, "").await;
+    assert_eq!(changed["response"]["operation"]["airConOperationMode"], "POWER_OFF");
+    let (_, other, _) = call(&cloud, "GET", &read("fleet-00004"), &auth, "").await;
+    assert_eq!(other["response"], before["response"], "the template's text is unchanged");
 }
 
 #[tokio::test]
