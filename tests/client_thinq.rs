@@ -53,16 +53,7 @@ impl Cloud {
     }
 
     async fn admin(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
-        let url = format!("http://{}{path}", self.server.admin_addr());
-        let mut request = self.http.request(method, url);
-        if !body.is_null() {
-            request = request.body(body.to_string());
-        }
-        let response = request.send().await.expect("the admin API answers");
-        let status = response.status();
-        let text = response.text().await.expect("a body");
-        assert!(status.is_success(), "admin {path}: {status} {text}");
-        serde_json::from_str(&text).unwrap_or(Value::Null)
+        crate::util::admin_call(&self.http, self.server.admin_addr(), method, path, body).await
     }
 
     async fn fault(&self, mut rule: Value) {

@@ -1,4 +1,4 @@
-//! Running the built `devfault` binary.
+//! Running the built `devfault` binary, and calling the admin API of an emulator under test.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -59,4 +59,24 @@ pub fn scratch_file(name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).expect("scratch file");
     path
+}
+
+/// Calls the admin API at `admin` (`GET /journal`, `POST /faults`...) and gives back its JSON
+/// answer (`null` for an empty one); any status but 2xx fails the test.
+pub async fn admin_call(
+    http: &reqwest::Client,
+    admin: std::net::SocketAddr,
+    method: reqwest::Method,
+    path: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let mut request = http.request(method, format!("http://{admin}{path}"));
+    if !body.is_null() {
+        request = request.body(body.to_string());
+    }
+    let response = request.send().await.expect("the admin API answers");
+    let status = response.status();
+    let text = response.text().await.expect("a body");
+    assert!(status.is_success(), "admin {path}: {status} {text}");
+    serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
 }
