@@ -42,8 +42,8 @@
 //! Every member is optional: `{}` is one display with the defaults and no rules.
 //!
 //! - `seed`: the seed of the rules' random draws (`serve --seed` wins).
-//! - `displays.count`: 1 to 256 displays, `bravia-0`, `bravia-1`..., on consecutive ports
-//!   (`serve --displays` wins).
+//! - `displays.count`: 1 to 4096 displays ([`MAX_DISPLAYS`]), `bravia-0`, `bravia-1`..., on
+//!   consecutive ports (`serve --displays` wins).
 //! - `displays.config`: settings for every display; `displays.each.<id>`: settings for one,
 //!   over `config`. The settings are listed in [`DISPLAY_SETTINGS`] and [`QUIRK_SETTINGS`]
 //!   (durations in milliseconds); `serve --psk` wins over both.
@@ -74,8 +74,8 @@ use crate::bravia::{AuthMode, DisplayConfig, IrccPath, StandbyError};
 use crate::faults::{Faults, RuleSpec};
 use crate::thinq::{Cloud, CloudConfig, RateLimitCode};
 
-/// The most displays one process runs.
-pub const MAX_DISPLAYS: usize = 256;
+/// The most displays one process runs, from a scenario file as from `serve --displays N`.
+pub use crate::server::MAX_DISPLAYS;
 
 /// A scenario, as read from its file.
 #[derive(Clone, Default, Debug, Serialize, Deserialize)]

@@ -158,7 +158,7 @@ fn counts_outside_the_range_are_refused() {
     assert_eq!(error.field.as_deref(), Some("displays.count"));
     assert_eq!((error.line, error.column), (Some(1), Some(24)));
     let error = self::refused("{\"displays\": {\"count\": 100000}}");
-    assert!(error.message.contains("outside 1 to 256"), "{error}");
+    assert!(error.message.contains("outside 1 to 4096"), "{error}");
 }
 
 #[test]

@@ -46,9 +46,9 @@ use tokio_rustls::rustls::pki_types::CertificateDer;
 /// The most generated ThinQ appliances `serve --thinq-devices N` makes.
 pub const MAX_THINQ_DEVICES: usize = 100_000;
 
-/// The most displays `serve --displays N` runs in one process (a scenario file's
-/// `displays.count` stays within [`crate::scenario::MAX_DISPLAYS`]). Each display takes a
-/// port, so a fleet this large starts at a port at most 61439.
+/// The most displays one process runs, whether `serve --displays N` or a scenario file's
+/// `displays.count` asks. Each display takes a port, so a fleet this large starts at a port
+/// at most 61439.
 pub const MAX_DISPLAYS: usize = 4096;
 
 /// How long stopping waits for connections in flight before it drops them.
