@@ -1532,8 +1532,10 @@ fn error_body(code: &str, message: &str, message_id: &str, timestamp: &str) -> V
 /// four-digit code, echoing `message_id`.
 ///
 /// `state_or_mode` fills the placeholder of 2302/2305 and must be absent for every other
-/// code. `message_id` is written as given, unchecked: the reply to a malformed id (1104) must
-/// echo that id. `timestamp` must pass [`check_timestamp`]; [`format_timestamp`] writes one.
+/// code. `message_id` is written as given, unchecked, so a reply to a malformed id (1104) can
+/// echo that id; LG does not document which id its 1104 reply carries (the devfault cloud
+/// answers with a fresh valid one, so that its envelope stays valid). `timestamp` must pass
+/// [`check_timestamp`]; [`format_timestamp`] writes one.
 ///
 /// ```
 /// use devfault_thinq::wire::encode_error;
@@ -1692,9 +1694,10 @@ impl axum::response::IntoResponse for ErrorResponse {
 /// The request's `x-message-id` to echo: the first such header as sent (lossy UTF-8), or an
 /// empty string when there is none.
 ///
-/// Whatever was sent is echoed, valid or not, as the cloud does: checking it (and answering
-/// 1104 or 1101) is the job of the handler, which can call [`check_message_id`]. Nothing is
-/// generated for a missing header, since a fresh id would echo nothing the client sent.
+/// Whatever was sent is returned, valid or not: checking it (and answering 1104 or 1101) is
+/// the job of the handler, which can call [`check_message_id`] and choose what to echo for an
+/// id it refuses (the devfault cloud sends a fresh valid one). Nothing is generated for a
+/// missing header here, since a fresh id would echo nothing the client sent.
 #[cfg(feature = "axum")]
 pub fn message_id_header(headers: &axum::http::HeaderMap) -> String {
     headers
