@@ -279,28 +279,26 @@ impl RetryPolicy {
                             sleep(delay).await;
                             attempt += 1;
                         }
-                        Decision::Stop(reason) if attempt == 1 => {
-                            // A first answer that is not retried is the caller's to report.
-                            tracing::debug!(
-                                target: "devfault::retry", call, attempt,
-                                kind = failure.kind.as_str(), code = failure.code.as_deref(),
-                                status = failure.status, retry = failure.retry.as_str(),
-                                "failed: {}; not retried: {}", failure.message, reason.as_str()
-                            );
-                            let failure =
-                                failure.with_reopen_estimate(SystemTime::now(), self.quota_window);
-                            return Err(failure);
-                        }
                         Decision::Stop(reason) => {
-                            tracing::warn!(
-                                target: "devfault::retry", call, attempt,
-                                kind = failure.kind.as_str(), code = failure.code.as_deref(),
-                                status = failure.status, retry = failure.retry.as_str(),
-                                "failed: {}; giving up: {}", failure.message, reason.as_str()
+                            if attempt == 1 {
+                                // A first answer that is not retried is the caller's to report.
+                                tracing::debug!(
+                                    target: "devfault::retry", call, attempt,
+                                    kind = failure.kind.as_str(), code = failure.code.as_deref(),
+                                    status = failure.status, retry = failure.retry.as_str(),
+                                    "failed: {}; not retried: {}", failure.message, reason.as_str()
+                                );
+                            } else {
+                                tracing::warn!(
+                                    target: "devfault::retry", call, attempt,
+                                    kind = failure.kind.as_str(), code = failure.code.as_deref(),
+                                    status = failure.status, retry = failure.retry.as_str(),
+                                    "failed: {}; giving up: {}", failure.message, reason.as_str()
+                                );
+                            }
+                            return Err(
+                                failure.with_reopen_estimate(SystemTime::now(), self.quota_window)
                             );
-                            let failure =
-                                failure.with_reopen_estimate(SystemTime::now(), self.quota_window);
-                            return Err(failure);
                         }
                     }
                 }

@@ -1231,6 +1231,18 @@ struct LayerState {
     limits: BodyLimits,
 }
 
+impl LayerState {
+    /// The device a request addresses: the one its path names (a ThinQ appliance, from the
+    /// classification when there is one, else from the path alone), else the server's own.
+    fn device_of(&self, path: &str, classified: Option<&Classified>) -> Arc<str> {
+        let named = match classified {
+            Some(classified) => classified.device.as_deref().map(Arc::from),
+            None => self.codec.as_ref().and_then(|codec| codec.device_in_path(path)).map(Arc::from),
+        };
+        named.unwrap_or_else(|| Arc::clone(&self.device_id))
+    }
+}
+
 /// Wraps a device's router with the fault rules and the journal: each request is read
 /// (within [`BodyLimits::default`]), matched against the rules, answered by the first rule
 /// that fires or else by `router`, and recorded.
@@ -1351,9 +1363,7 @@ async fn intercept(State(state): State<LayerState>, request: Request, next: Next
             let classified = Some(Classified::default());
             let request =
                 RawRequest::new(method, target, path, &parts.headers, &bytes, classified, codec);
-            let device = codec
-                .and_then(|codec| codec.device_in_path(path))
-                .map_or_else(|| Arc::clone(&state.device_id), Arc::from);
+            let device = state.device_of(path, None);
             let exchange = Exchange {
                 state: &state,
                 device,
@@ -1376,29 +1386,21 @@ async fn intercept(State(state): State<LayerState>, request: Request, next: Next
     };
 
     // Without rules nothing needs the request classified now: the journal does it when read.
-    let (rule, classified) = if state.faults.has_rules() {
+    let (rule, classified, device) = if state.faults.has_rules() {
         let classified = codec.map(|codec| codec.classify(path, &bytes)).unwrap_or_default();
+        let device = state.device_of(path, Some(&classified));
         let info = RequestInfo {
             api: state.device.api().to_owned(),
-            device: classified
-                .device
-                .clone()
-                .unwrap_or_else(|| state.device_id.as_ref().to_owned()),
+            device: device.as_ref().to_owned(),
             http_method: method.as_str().to_owned(),
             path: path.to_owned(),
             service: classified.service.clone(),
             method: classified.method.clone(),
         };
-        (state.faults.decide(&info), Some(classified))
+        (state.faults.decide(&info), Some(classified), device)
     } else {
-        (None, None)
+        (None, None, state.device_of(path, None))
     };
-    // The device the path names (a ThinQ appliance), else the server's own device.
-    let device = match classified.as_ref() {
-        Some(classified) => classified.device.as_deref().map(Arc::from),
-        None => codec.and_then(|codec| codec.device_in_path(path)).map(Arc::from),
-    }
-    .unwrap_or_else(|| Arc::clone(&state.device_id));
     let mut recorded =
         RawRequest::new(method, target, path, &parts.headers, &bytes, classified, codec);
     if let Some(declared) = declared {
