@@ -5,7 +5,7 @@ use tower::ServiceExt;
 
 use super::*;
 use crate::faults::ActionKind;
-use crate::journal::{JournalEntry, Outcome, RecordedRequest, now_rfc3339};
+use crate::journal::{Delivery, JournalEntry, RecordedRequest, now_rfc3339};
 use crate::testkit::FakeDevice;
 
 struct Fixture {
@@ -15,7 +15,7 @@ struct Fixture {
 
 fn fixture_with(baseline: Baseline) -> Fixture {
     let devices = [FakeDevice::new("bravia-0"), FakeDevice::new("bravia-1")];
-    let faults = Arc::new(Faults::new(5));
+    let faults = Arc::new(Faults::new(5).with_codecs(crate::server::codecs()));
     let journal = Arc::new(Journal::new(10));
     let admin = Admin::new(faults, journal)
         .with_device(devices[0].clone(), Some("127.0.0.1:8080".parse().unwrap()))
@@ -49,7 +49,7 @@ fn record(journal: &Journal, device: &str) {
         device: device.to_owned(),
         api: "bravia".to_owned(),
         request: RecordedRequest::new("POST", "/sony/system", &Default::default(), b"{}"),
-        outcome: Outcome::Answered,
+        outcome: Delivery::Answered,
         response: None,
         decoded: None,
         violations: Vec::new(),

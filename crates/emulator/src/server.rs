@@ -31,6 +31,7 @@ use tokio::task::JoinHandle;
 
 use crate::admin::{self, Admin};
 use crate::bravia::{self, Display, DisplayConfig};
+use crate::codec::ApiCodec;
 use crate::device::{Device, Provocation};
 use crate::faults::{
     BodyLimits, DEFAULT_MAX_HOLD, FaultListener, Faults, seed_from_clock, serve_device,
@@ -42,6 +43,12 @@ use crate::thinq::{self, Cloud, CloudConfig};
 use crate::tls::{SelfSigned, serve_device_tls};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::pki_types::CertificateDer;
+
+/// The codec of every API the emulator serves, as the server registers them with the fault
+/// layer: the one list to extend for a new API.
+pub fn codecs() -> Vec<Arc<dyn ApiCodec>> {
+    vec![Arc::new(bravia::BraviaCodec), Arc::new(thinq::ThinqCodec)]
+}
 
 /// The most generated ThinQ appliances `serve --thinq-devices N` makes.
 pub const MAX_THINQ_DEVICES: usize = 100_000;
@@ -303,7 +310,7 @@ pub async fn serve(
         None => Scenario::default(),
     };
     let seed = config.seed.or(scenario.seed).unwrap_or_else(seed_from_clock);
-    let faults = Arc::new(Faults::new(seed).with_max_hold(config.max_hold));
+    let faults = Arc::new(Faults::new(seed).with_codecs(codecs()).with_max_hold(config.max_hold));
     scenario.check_faults(&faults)?;
 
     let count = config.displays.or(scenario.displays.count).unwrap_or(1);

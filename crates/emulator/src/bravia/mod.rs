@@ -23,6 +23,7 @@
 //! ```
 
 mod auth;
+mod codec;
 mod ircc;
 mod methods;
 mod provocations;
@@ -38,6 +39,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 pub use auth::AuthMode;
+pub use codec::BraviaCodec;
 pub use router::router;
 pub use state::Power;
 
