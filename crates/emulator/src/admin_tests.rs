@@ -352,3 +352,49 @@ async fn unknown_paths_and_methods_get_json_errors() {
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(error_of(&body), "/devices/bravia-0 does not take POST; it takes GET, PATCH");
 }
+
+/// The README's admin table lists exactly [`ENDPOINTS`], in its order, each with the same curl
+/// example; and since the router is built from that table, the three cannot drift.
+#[test]
+fn the_readme_admin_table_is_the_endpoint_table() {
+    let readme = include_str!("../../../README.md");
+    let start = readme.find("| endpoint | example |").expect("the README's admin table");
+    let rows: Vec<(String, String)> = readme[start..]
+        .lines()
+        .skip(2)
+        .take_while(|line| line.starts_with('|'))
+        .map(|line| {
+            let cells: Vec<&str> = line.split(" | ").collect();
+            let endpoint = cells[0].trim_start_matches("| ").trim_matches('`').to_owned();
+            let example = cells[1].split('`').nth(1).unwrap_or_default().to_owned();
+            (endpoint, example)
+        })
+        .collect();
+    let table: Vec<(String, String)> = crate::admin::ENDPOINTS
+        .iter()
+        .map(|e| (format!("{} {}", e.method, e.path), e.example.to_owned()))
+        .collect();
+    assert_eq!(rows, table);
+}
+
+/// Every endpoint of the table answers through the router (no 404 or 405 from the router's
+/// fallbacks), with the method the table gives.
+#[tokio::test]
+async fn every_listed_endpoint_is_routed() {
+    let admin = fixture().admin;
+    for endpoint in crate::admin::ENDPOINTS {
+        let path = endpoint.path.replace("{id}", "bravia-0");
+        let path = if endpoint.path == "/faults/{id}" { "/faults/999".to_owned() } else { path };
+        let request = axum::http::Request::builder()
+            .method(endpoint.method)
+            .uri(&path)
+            .body(axum::body::Body::from("{}"))
+            .unwrap();
+        let response = crate::admin::router(Arc::clone(&admin)).oneshot(request).await.unwrap();
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        let text = String::from_utf8_lossy(&body);
+        assert_ne!(status, 405, "{} {path}: {text}", endpoint.method);
+        assert!(!text.contains("no admin endpoint"), "{} {path}: {text}", endpoint.method);
+    }
+}

@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-pub use auth::AuthMode;
+pub use auth::{AuthMode, UnknownAuthMode};
 pub use codec::BraviaCodec;
 pub use router::router;
 pub use state::Power;
