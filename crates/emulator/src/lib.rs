@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 pub mod admin;
+mod body;
 pub mod bravia;
 pub mod codec;
 pub mod device;

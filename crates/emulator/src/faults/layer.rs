@@ -2,13 +2,11 @@
 //! fires, answers as the rule says or lets the device answer, and records the exchange in the
 //! journal.
 
-use std::future::poll_fn;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use axum::Router;
-use axum::body::{Body, Bytes, HttpBody, to_bytes};
+use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -17,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use super::listener::ConnectionControl;
 use super::rules::{Action, RequestInfo, add_headers};
 use super::set::Faults;
+use crate::body::{Ended, Excess, collect, declared_length};
 use crate::codec::{ApiCodec, Classified, json_error};
 use crate::device::Device;
 use crate::journal::{Delivery, FiredRule, Journal, RawEntry, RawRequest, RawResponse};
@@ -300,31 +299,17 @@ enum Read {
     Late(Bytes),
 }
 
-async fn read_body(headers: &HeaderMap, mut body: Body, limits: BodyLimits) -> Read {
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok()?.trim().parse::<u64>().ok());
-    if let Some(declared) = declared
+async fn read_body(headers: &HeaderMap, body: Body, limits: BodyLimits) -> Read {
+    if let Some(declared) = declared_length(headers)
         && declared > limits.max_bytes as u64
     {
         return Read::Unread(body, declared);
     }
     let deadline = tokio::time::Instant::now() + limits.timeout;
-    let mut bytes = Vec::new();
-    loop {
-        let frame = poll_fn(|cx| Pin::new(&mut body).poll_frame(cx));
-        match tokio::time::timeout_at(deadline, frame).await {
-            Err(_) => return Read::Late(Bytes::from(bytes)),
-            Ok(None | Some(Err(_))) => return Read::Whole(Bytes::from(bytes)),
-            Ok(Some(Ok(frame))) => {
-                if let Ok(data) = frame.into_data() {
-                    bytes.extend_from_slice(&data);
-                    if bytes.len() > limits.max_bytes {
-                        return Read::Whole(Bytes::from(bytes));
-                    }
-                }
-            }
-        }
+    let read = collect(body, limits.max_bytes, Some(deadline), Excess::Keep).await;
+    match read.ended {
+        Ended::Timeout => Read::Late(Bytes::from(read.bytes)),
+        Ended::Complete | Ended::TooLarge | Ended::Broken => Read::Whole(Bytes::from(read.bytes)),
     }
 }
 
