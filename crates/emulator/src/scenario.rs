@@ -437,8 +437,14 @@ pub const DISPLAY_SETTINGS: &[(&str, &str)] = &[
     ("app_launch_delay_ms", "how long an app launch takes"),
     ("launch_undecided_after_ms", "when a slow launch is answered 41402"),
     ("reboot_duration_ms", "how long the web service restarts after requestReboot"),
-    ("screen_change_delay_ms", "how long a setMultiScreenMode layout change takes (40600 meanwhile)"),
-    ("notify_hold_ms", "how long requestToNotifyScreenState holds an unchanged long poll (then 40000)"),
+    (
+        "screen_change_delay_ms",
+        "how long a setMultiScreenMode layout change takes (40600 meanwhile)",
+    ),
+    (
+        "notify_hold_ms",
+        "how long requestToNotifyScreenState holds an unchanged long poll (then 40000)",
+    ),
     ("unreachable_hold_ms", "how long a request to an unreachable display is held"),
     ("quirks", "an object: standby_error, http_error_body, ircc_path, interface_version"),
 ];

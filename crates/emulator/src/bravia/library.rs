@@ -147,7 +147,8 @@ impl Default for Library {
 }
 
 /// The members of the admin state this module owns.
-pub(crate) const MEMBERS: &[&str] = &["storages", "recordings", "favorites", "parental", "device_modes"];
+pub(crate) const MEMBERS: &[&str] =
+    &["storages", "recordings", "favorites", "parental", "device_modes"];
 
 impl Library {
     fn storage(&self, uri: &str) -> Option<&Storage> {
@@ -231,13 +232,19 @@ impl Library {
             "parental" => self.set_parental(value),
             "device_modes" => {
                 let Value::Object(modes) = value else {
-                    return Err(format!("device_modes: {value} is not an object like {{\"proMode\": true}}"));
+                    return Err(format!(
+                        "device_modes: {value} is not an object like {{\"proMode\": true}}"
+                    ));
                 };
                 for (mode, on) in modes {
                     let Some(key) = DEVICE_MODES.iter().find(|m| **m == mode) else {
-                        return Err(format!("device_modes.{mode}: unknown mode; modes are {DEVICE_MODES:?}"));
+                        return Err(format!(
+                            "device_modes.{mode}: unknown mode; modes are {DEVICE_MODES:?}"
+                        ));
                     };
-                    let on = on.as_bool().ok_or_else(|| format!("device_modes.{mode}: {on} is not a bool"))?;
+                    let on = on
+                        .as_bool()
+                        .ok_or_else(|| format!("device_modes.{mode}: {on} is not a bool"))?;
                     self.device_modes.insert(key, on);
                 }
                 Ok(())
@@ -248,7 +255,9 @@ impl Library {
 
     fn set_storages(&mut self, value: &Value) -> Result<(), String> {
         let Value::Array(items) = value else {
-            return Err(format!("storages: {value} is not an array of {{\"uri\", \"name\", \"whole_mb\", \"mounted\"}}"));
+            return Err(format!(
+                "storages: {value} is not an array of {{\"uri\", \"name\", \"whole_mb\", \"mounted\"}}"
+            ));
         };
         let mut storages = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
@@ -265,11 +274,15 @@ impl Library {
                 uri,
                 whole_mb: match item.get("whole_mb") {
                     None => 476_940,
-                    Some(v) => v.as_u64().ok_or_else(|| format!("{path}.whole_mb: {v} is not a non-negative integer"))?,
+                    Some(v) => v.as_u64().ok_or_else(|| {
+                        format!("{path}.whole_mb: {v} is not a non-negative integer")
+                    })?,
                 },
                 mounted: match item.get("mounted") {
                     None => true,
-                    Some(v) => v.as_bool().ok_or_else(|| format!("{path}.mounted: {v} is not a bool"))?,
+                    Some(v) => {
+                        v.as_bool().ok_or_else(|| format!("{path}.mounted: {v} is not a bool"))?
+                    }
                 },
             });
         }
@@ -281,14 +294,20 @@ impl Library {
 
     fn set_recordings(&mut self, value: &Value) -> Result<(), String> {
         let Value::Array(items) = value else {
-            return Err(format!("recordings: {value} is not an array of {{\"title\", \"storage\", \"size_mb\", \"protected\"}}"));
+            return Err(format!(
+                "recordings: {value} is not an array of {{\"title\", \"storage\", \"size_mb\", \"protected\"}}"
+            ));
         };
         let mut recordings = Vec::with_capacity(items.len());
         let mut next_id = self.next_id;
         for (i, item) in items.iter().enumerate() {
             let path = format!("recordings[{i}]");
             let storage = match item.get("storage") {
-                None => self.storages.first().map(|s| s.uri.clone()).ok_or_else(|| format!("{path}.storage: the display has no storage"))?,
+                None => self
+                    .storages
+                    .first()
+                    .map(|s| s.uri.clone())
+                    .ok_or_else(|| format!("{path}.storage: the display has no storage"))?,
                 Some(_) => member_text(item, &path, "storage")?,
             };
             if self.storage(&storage).is_none() {
@@ -301,11 +320,15 @@ impl Library {
                 storage,
                 size_mb: match item.get("size_mb") {
                     None => 1_000,
-                    Some(v) => v.as_u64().ok_or_else(|| format!("{path}.size_mb: {v} is not a non-negative integer"))?,
+                    Some(v) => v.as_u64().ok_or_else(|| {
+                        format!("{path}.size_mb: {v} is not a non-negative integer")
+                    })?,
                 },
                 protected: match item.get("protected") {
                     None => false,
-                    Some(v) => v.as_bool().ok_or_else(|| format!("{path}.protected: {v} is not a bool"))?,
+                    Some(v) => {
+                        v.as_bool().ok_or_else(|| format!("{path}.protected: {v} is not a bool"))?
+                    }
                 },
             });
             next_id += 1;
@@ -317,7 +340,9 @@ impl Library {
 
     fn set_favorites(&mut self, value: &Value, channels: usize) -> Result<(), String> {
         let Value::Object(lists) = value else {
-            return Err(format!("favorites: {value} is not an object like {{\"fav:1\": [\"tv:dvbt?trip=1.1.1\"]}}"));
+            return Err(format!(
+                "favorites: {value} is not an object like {{\"fav:1\": [\"tv:dvbt?trip=1.1.1\"]}}"
+            ));
         };
         for (source, uris) in lists {
             let Some(key) = FAV_SOURCES.iter().find(|f| **f == source) else {
@@ -328,9 +353,12 @@ impl Library {
             };
             let mut list = Vec::with_capacity(uris.len());
             for uri in uris {
-                let uri = uri.as_str().filter(|u| (0..channels).any(|i| Channel::uri(i) == *u)).ok_or_else(|| {
-                    format!("favorites.{source}: {uri} is not the URI of a listed channel")
-                })?;
+                let uri = uri
+                    .as_str()
+                    .filter(|u| (0..channels).any(|i| Channel::uri(i) == *u))
+                    .ok_or_else(|| {
+                        format!("favorites.{source}: {uri} is not the URI of a listed channel")
+                    })?;
                 list.push(uri.to_owned());
             }
             self.favorites.insert(key, list);
@@ -345,22 +373,38 @@ impl Library {
         let p = &mut self.parental;
         for (key, v) in members {
             let path = format!("parental.{key}");
-            let text = || v.as_str().map(str::to_owned).ok_or_else(|| format!("{path}: {v} is not a string"));
+            let text = || {
+                v.as_str().map(str::to_owned).ok_or_else(|| format!("{path}: {v} is not a string"))
+            };
             match key.as_str() {
-                "age" => p.age = v.as_i64().filter(|a| (-1..=21).contains(a)).ok_or_else(|| format!("{path}: {v} is not an age from -1 (none) to 21"))?,
+                "age" => {
+                    p.age = v
+                        .as_i64()
+                        .filter(|a| (-1..=21).contains(a))
+                        .ok_or_else(|| format!("{path}: {v} is not an age from -1 (none) to 21"))?
+                }
                 "sony" => p.sony = text()?,
                 "country" => p.country = text()?,
                 "mpaa" => p.mpaa = text()?,
                 "ca_english" => p.ca_english = text()?,
                 "ca_french" => p.ca_french = text()?,
-                "unrated_lock" => p.unrated_lock = v.as_bool().ok_or_else(|| format!("{path}: {v} is not a bool"))?,
+                "unrated_lock" => {
+                    p.unrated_lock =
+                        v.as_bool().ok_or_else(|| format!("{path}: {v} is not a bool"))?
+                }
                 "custom_tv" => {
                     p.custom_tv = v
                         .as_array()
-                        .and_then(|items| items.iter().map(|i| i.as_str().map(str::to_owned)).collect())
+                        .and_then(|items| {
+                            items.iter().map(|i| i.as_str().map(str::to_owned)).collect()
+                        })
                         .ok_or_else(|| format!("{path}: {v} is not an array of strings"))?;
                 }
-                _ => return Err(format!("{path}: unknown member; accepted: age, sony, country, custom_tv, mpaa, ca_english, ca_french, unrated_lock")),
+                _ => {
+                    return Err(format!(
+                        "{path}: unknown member; accepted: age, sony, country, custom_tv, mpaa, ca_english, ca_french, unrated_lock"
+                    ));
+                }
             }
         }
         Ok(())
@@ -479,7 +523,11 @@ pub(crate) fn delete_content(display: &Display, call: &Call<'_>) -> Outcome {
 /// The index of the recording `uri` names, on a mounted storage; 41020 if its storage is
 /// unmounted, 41001 if there is no such recording.
 fn recording_index(library: &Library, uri: &str) -> Result<usize, &'static Entry> {
-    let index = library.recordings.iter().position(|r| r.uri() == uri).ok_or_else(|| err(Code::CONTENT_DOES_NOT_EXIST))?;
+    let index = library
+        .recordings
+        .iter()
+        .position(|r| r.uri() == uri)
+        .ok_or_else(|| err(Code::CONTENT_DOES_NOT_EXIST))?;
     if !library.storage(&library.recordings[index].storage).is_some_and(|s| s.mounted) {
         return Err(err(Code::STORAGE_DOESNT_EXIST));
     }
@@ -545,7 +593,11 @@ pub(crate) fn set_favorite_content_list(display: &Display, call: &Call<'_>) -> O
         return Err(bad());
     };
     let mut state = display.lock_state();
-    let key = FAV_SOURCES.iter().find(|f| **f == source).copied().ok_or_else(|| err(Code::UNKNOWN_GROUP_ID))?;
+    let key = FAV_SOURCES
+        .iter()
+        .find(|f| **f == source)
+        .copied()
+        .ok_or_else(|| err(Code::UNKNOWN_GROUP_ID))?;
     let mut list = Vec::with_capacity(contents.len());
     for uri in contents {
         let uri = uri.as_str().ok_or_else(bad)?;
@@ -596,7 +648,11 @@ pub(crate) fn set_tv_content_visibility(display: &Display, call: &Call<'_>) -> O
         let Some(index) = (0..channels.len()).find(|i| Channel::uri(*i) == uri) else {
             let other = super::state::INPUTS.iter().any(|i| i.uri == uri)
                 || state.library.recordings.iter().any(|r| r.uri() == uri);
-            return Err(err(if other { Code::CONTENT_IS_NOT_SUPPORTED } else { Code::CONTENT_DOES_NOT_EXIST }));
+            return Err(err(if other {
+                Code::CONTENT_IS_NOT_SUPPORTED
+            } else {
+                Code::CONTENT_DOES_NOT_EXIST
+            }));
         };
         let channel = &mut channels[index];
         for (key, slot) in [
@@ -647,38 +703,36 @@ pub(crate) fn set_play_tv_content(display: &Display, call: &Call<'_>) -> Outcome
     if state.channels.is_empty() {
         return Err(err(Code::EMPTY_CHANNEL_LIST));
     }
-    let target = match channel {
-        Value::String(number) => {
-            let matching: Vec<usize> =
-                (0..state.channels.len()).filter(|i| state.channels[*i].disp_num == *number).collect();
-            match matching.as_slice() {
-                [] => return Err(err(Code::CONTENT_DOES_NOT_EXIST)),
-                [index] => *index,
-                _ => return Err(err(Code::CHANNEL_CANT_BE_UNIQUELY_DETERMINED)),
-            }
-        }
-        Value::Object(shift) => {
-            let step: isize = match shift.get("shift").and_then(Value::as_str) {
-                Some("+1") => 1,
-                Some("-1") => -1,
-                _ => return Err(bad()),
-            };
-            let count = state.channels.len();
-            let current = (0..count).find(|i| Channel::uri(*i) == state.input);
-            let start = current.map_or(if step > 0 { count - 1 } else { 0 }, |c| c);
-            let mut found = None;
-            for n in 1..=count {
-                let offset = (step * isize::try_from(n).unwrap_or(0)).rem_euclid(isize::try_from(count).unwrap_or(1));
-                let index = (start + usize::try_from(offset).unwrap_or(0)) % count;
-                if ignore_visibility || state.channels[index].surfing_visible {
-                    found = Some(index);
-                    break;
+    let target =
+        match channel {
+            Value::String(number) => {
+                let matching: Vec<usize> = (0..state.channels.len())
+                    .filter(|i| state.channels[*i].disp_num == *number)
+                    .collect();
+                match matching.as_slice() {
+                    [] => return Err(err(Code::CONTENT_DOES_NOT_EXIST)),
+                    [index] => *index,
+                    _ => return Err(err(Code::CHANNEL_CANT_BE_UNIQUELY_DETERMINED)),
                 }
             }
-            found.ok_or_else(|| err(Code::CONTENT_DOES_NOT_EXIST))?
-        }
-        _ => return Err(bad()),
-    };
+            Value::Object(shift) => {
+                let forward = match shift.get("shift").and_then(Value::as_str) {
+                    Some("+1") => true,
+                    Some("-1") => false,
+                    _ => return Err(bad()),
+                };
+                let count = state.channels.len();
+                // From the channel shown; from an input, `+1` starts at the first, `-1` at the last.
+                let from = (0..count)
+                    .find(|i| Channel::uri(*i) == state.input)
+                    .unwrap_or(if forward { count - 1 } else { 0 });
+                (1..=count)
+                    .map(|n| if forward { (from + n) % count } else { (from + count - n) % count })
+                    .find(|i| ignore_visibility || state.channels[*i].surfing_visible)
+                    .ok_or_else(|| err(Code::CONTENT_DOES_NOT_EXIST))?
+            }
+            _ => return Err(bad()),
+        };
     state.input = Channel::uri(target);
     state.active_app = None;
     ok(vec![])

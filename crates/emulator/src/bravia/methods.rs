@@ -14,11 +14,11 @@ use serde_json::{Map, Value, json};
 use super::Display;
 use super::auth::{self, Credentials, Level, Registration};
 use super::ircc;
-use super::{library, screen};
 use super::state::{
     Channel, Group, INPUTS, LANGUAGES, LED_MODES, Launch, POWER_SAVING_MODES, Power, SCENES, State,
     TARGETS, TV_SOURCE,
 };
+use super::{library, screen};
 
 /// The service of rows every service answers (`getVersions`, `getMethodTypes`).
 pub(crate) const EVERY_SERVICE: &str = "*";
@@ -278,11 +278,17 @@ pub(crate) fn text<'a>(
     }
 }
 
-pub(crate) fn required_text<'a>(object: &'a Map<String, Value>, key: &str) -> Result<&'a str, &'static Entry> {
+pub(crate) fn required_text<'a>(
+    object: &'a Map<String, Value>,
+    key: &str,
+) -> Result<&'a str, &'static Entry> {
     text(Some(object), key)?.ok_or_else(bad)
 }
 
-pub(crate) fn required_bool(object: &Map<String, Value>, key: &str) -> Result<bool, &'static Entry> {
+pub(crate) fn required_bool(
+    object: &Map<String, Value>,
+    key: &str,
+) -> Result<bool, &'static Entry> {
     object.get(key).and_then(Value::as_bool).ok_or_else(bad)
 }
 

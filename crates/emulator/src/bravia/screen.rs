@@ -129,7 +129,9 @@ impl Screen {
                 "banner" => next.banner = pick(&path, part, BANNERS)?,
                 "pap_sizes" => {
                     let Value::Object(sizes) = part else {
-                        return Err(format!("{path}: {part} is not an object like {{\"main\": \"large\"}}"));
+                        return Err(format!(
+                            "{path}: {part} is not an object like {{\"main\": \"large\"}}"
+                        ));
                     };
                     for (screen, size) in sizes {
                         let screen = pick(&format!("{path}.{screen}"), &json!(screen), SCREENS)?;
@@ -173,7 +175,10 @@ fn choice(
 }
 
 /// Refuses a layout setter while a layout change is under way: 40600.
-fn check_not_changing(screen: &mut Screen, now: Instant) -> Result<(), &'static devfault_core::Entry> {
+fn check_not_changing(
+    screen: &mut Screen,
+    now: Instant,
+) -> Result<(), &'static devfault_core::Entry> {
     match screen.changing_until {
         Some(until) if until > now => Err(err(Code::SCREEN_CHANGE_IN_PROGRESS)),
         Some(_) => {
@@ -202,7 +207,9 @@ pub(crate) fn set_banner_mode(display: &Display, call: &Call<'_>) -> Outcome {
 /// `TEST_SCHEMA`, which calls it at 1.1 as the dump lists it).
 pub(crate) fn get_multi_screen_mode(display: &Display, _: &Call<'_>) -> Outcome {
     let state = display.lock_state();
-    ok(vec![json!({"mode": state.screen.mode, "option": {"internetTVMode": state.screen.internet_tv}})])
+    ok(vec![
+        json!({"mode": state.screen.mode, "option": {"internetTVMode": state.screen.internet_tv}}),
+    ])
 }
 
 /// `[{"mode": "PIP", "option": {"internetTVMode": false}}]` → `[]` (SonyAPI sends the option

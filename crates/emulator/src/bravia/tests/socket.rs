@@ -663,19 +663,17 @@ async fn code_40000_an_unchanged_layout_long_poll_times_out() {
 
 #[tokio::test]
 async fn code_40001_one_long_poll_too_many() {
-    let server = serve(DisplayConfig {
-        notify_hold: Duration::from_secs(3),
-        ..DisplayConfig::default()
-    })
-    .await;
+    let server =
+        serve(DisplayConfig { notify_hold: Duration::from_secs(3), ..DisplayConfig::default() })
+            .await;
     let max = crate::bravia::screen::MAX_WATCHERS;
     let mut held = Vec::new();
     for id in 0..max {
         let addr = server.addr;
         let request = body("requestToNotifyScreenState", initial_layout(), "1.1", id as u64 + 1);
-        held.push(tokio::spawn(async move {
-            post(addr, "/sony/videoScreen", &[PSK], &request).await
-        }));
+        held.push(tokio::spawn(
+            async move { post(addr, "/sony/videoScreen", &[PSK], &request).await },
+        ));
     }
     // Until the held ones have started waiting.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -687,7 +685,9 @@ async fn code_40001_one_long_poll_too_many() {
         let answer = tokio::time::timeout(LIMIT, task).await.expect("answered").expect("joined");
         assert_eq!(result(&answer)[0]["multiScreenMode"], "PAP");
     }
-    let after = call(server.addr, "videoScreen", "requestToNotifyScreenState", initial_layout(), "1.1").await;
+    let after =
+        call(server.addr, "videoScreen", "requestToNotifyScreenState", initial_layout(), "1.1")
+            .await;
     assert_eq!(result(&after)[0]["multiScreenMode"], "PAP");
 }
 
@@ -704,7 +704,9 @@ async fn code_40600_a_layout_setter_during_a_layout_change() {
     let during =
         call(server.addr, "videoScreen", "setPipSubScreenPosition", position.clone(), "1.0").await;
     assert_code(&during, 200, 40600);
-    let again = call(server.addr, "videoScreen", "setMultiScreenMode", json!([{"mode": "PAP"}]), "1.0").await;
+    let again =
+        call(server.addr, "videoScreen", "setMultiScreenMode", json!([{"mode": "PAP"}]), "1.0")
+            .await;
     assert_code(&again, 200, 40600);
     tokio::time::sleep(Duration::from_millis(800)).await;
     result(&call(server.addr, "videoScreen", "setPipSubScreenPosition", position, "1.0").await);
@@ -735,15 +737,18 @@ async fn code_41000_41001_41003_deleting_recordings() {
 
 #[tokio::test]
 async fn code_41002_a_storage_without_recordings() {
-    let server = serve(DisplayConfig {
-        slow_method_delay: Duration::ZERO,
-        ..DisplayConfig::default()
-    })
-    .await;
-    server.display.set_state(&json!({"recordings": []})).unwrap();
-    let answer =
-        call(server.addr, "avContent", "getContentList", json!([{"source": "storage:usb1"}]), "1.0")
+    let server =
+        serve(DisplayConfig { slow_method_delay: Duration::ZERO, ..DisplayConfig::default() })
             .await;
+    server.display.set_state(&json!({"recordings": []})).unwrap();
+    let answer = call(
+        server.addr,
+        "avContent",
+        "getContentList",
+        json!([{"source": "storage:usb1"}]),
+        "1.0",
+    )
+    .await;
     assert_code(&answer, 200, 41002);
 }
 
@@ -751,7 +756,8 @@ async fn code_41002_a_storage_without_recordings() {
 async fn code_41020_a_storage_that_is_not_there() {
     let server = serve(DisplayConfig::default()).await;
     let answer =
-        call(server.addr, "system", "getStorageList", json!([{"uri": "storage:usb9"}]), "1.1").await;
+        call(server.addr, "system", "getStorageList", json!([{"uri": "storage:usb9"}]), "1.1")
+            .await;
     assert_code(&answer, 200, 41020);
     let unmount = json!([{"uri": "storage:usb1", "action": "unmount"}]);
     result(&call(server.addr, "system", "mountStorage", unmount, "1.0").await);

@@ -84,15 +84,30 @@ async fn supported_api_info_equals_the_real_dump() {
         .await;
         let result = super::client::result(&answer);
         let ours = &result[0][0];
-        let (our_apis, real_apis) = (ours["apis"].as_array().unwrap(), real["apis"].as_array().unwrap());
+        let (our_apis, real_apis) =
+            (ours["apis"].as_array().unwrap(), real["apis"].as_array().unwrap());
         for (i, real_api) in real_apis.iter().enumerate() {
-            let our_api = our_apis.get(i).unwrap_or_else(|| panic!("{service}: no method #{i}, the dump has {}", real_api["name"]));
+            let our_api = our_apis.get(i).unwrap_or_else(|| {
+                panic!("{service}: no method #{i}, the dump has {}", real_api["name"])
+            });
             assert_eq!(our_api["name"], real_api["name"], "{service}: method #{i}");
-            let (our_versions, real_versions) = (our_api["versions"].as_array().unwrap(), real_api["versions"].as_array().unwrap());
-            assert_eq!(our_versions.len(), real_versions.len(), "{service}.{}: versions", real_api["name"]);
+            let (our_versions, real_versions) =
+                (our_api["versions"].as_array().unwrap(), real_api["versions"].as_array().unwrap());
+            assert_eq!(
+                our_versions.len(),
+                real_versions.len(),
+                "{service}.{}: versions",
+                real_api["name"]
+            );
             for (ours, real) in our_versions.iter().zip(real_versions) {
                 assert_eq!(ours["version"], real["version"], "{service}.{}", real_api["name"]);
-                assert_eq!(ours.get("authLevel"), real.get("authLevel"), "{service}.{} {}", real_api["name"], real["version"]);
+                assert_eq!(
+                    ours.get("authLevel"),
+                    real.get("authLevel"),
+                    "{service}.{} {}",
+                    real_api["name"],
+                    real["version"]
+                );
             }
         }
         assert_eq!(our_apis.len(), real_apis.len(), "{service}: methods beyond the dump");
