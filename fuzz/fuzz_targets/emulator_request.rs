@@ -57,7 +57,10 @@ static EMULATORS: LazyLock<Emulators> = LazyLock::new(|| {
         rate_limit: 0,
         ..CloudConfig::default()
     })));
-    let display = bravia::router(Arc::new(Display::new("bravia-0".to_owned(), DisplayConfig::default())));
+    // requestToNotifyScreenState holds an unchanged long poll for notify_hold (30 s by
+    // default): a few milliseconds keep every input quick and still reach its 40000.
+    let config = DisplayConfig { notify_hold: std::time::Duration::from_millis(5), ..DisplayConfig::default() };
+    let display = bravia::router(Arc::new(Display::new("bravia-0".to_owned(), config)));
     Emulators { runtime, cloud, display }
 });
 

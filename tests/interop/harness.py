@@ -16,6 +16,10 @@ exception, on SIGTERM/SIGINT (which `timeout` sends) and at interpreter exit.
 Every emulator also runs the virtual ThinQ Connect cloud on its own free port (`--thinq
 127.0.0.1:0`), so that emulators running side by side never compete for the default port;
 `Emulator.thinq_url()` and `Emulator.thinq_token()` say where it is and whose it is.
+
+No client may send past loopback: `Suite.main()` first installs `guard_udp()`, which makes
+every UDP send to a non-loopback address (Wake-on-LAN's broadcast, SSDP's multicast) raise
+`UdpBlocked` instead of leaving the machine, and records the attempt in `UDP_BLOCKED`.
 """
 
 from __future__ import annotations
@@ -23,10 +27,12 @@ from __future__ import annotations
 import asyncio
 import atexit
 import inspect
+import ipaddress
 import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -56,6 +62,69 @@ def devfault_bin() -> Path:
 
 class HarnessError(Exception):
     """The emulator or its admin API did not do what the harness needs."""
+
+
+# -- no UDP past loopback -----------------------------------------------------------------
+
+
+class UdpBlocked(OSError):
+    """A client tried to send UDP past loopback (a Wake-on-LAN broadcast, SSDP)."""
+
+
+# Every blocked attempt, as (address, bytes), for cases that want to see one was made.
+UDP_BLOCKED: list[tuple[Any, int]] = []
+
+
+def _is_loopback(address: Any) -> bool:
+    host = address[0] if isinstance(address, tuple) and address else address
+    if isinstance(host, bytes):
+        host = host.decode(errors="replace")
+    if not isinstance(host, str):
+        return False
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        # '<broadcast>', host names: only 'localhost' is known to stay on the machine.
+        return host == "localhost"
+
+
+def guard_udp() -> None:
+    """Makes `socket.socket.sendto`, `sendmsg` and `connect` of every datagram socket refuse
+    non-loopback addresses with `UdpBlocked`. Idempotent."""
+    if getattr(socket.socket, "_devfault_guarded", False):
+        return
+    real_sendto = socket.socket.sendto
+    real_sendmsg = socket.socket.sendmsg
+    real_connect = socket.socket.connect
+
+    def refuse(sock: socket.socket, address: Any, size: int) -> None:
+        if sock.type == socket.SOCK_DGRAM and not _is_loopback(address):
+            UDP_BLOCKED.append((address, size))
+            raise UdpBlocked(f"devfault interop: UDP to {address!r} blocked (loopback only)")
+
+    def sendto(self: socket.socket, data: bytes, *args: Any) -> int:
+        refuse(self, args[-1], len(data))
+        return real_sendto(self, data, *args)
+
+    def sendmsg(self: socket.socket, buffers: Any, *args: Any) -> int:
+        if len(args) >= 3 and args[2] is not None:
+            refuse(self, args[2], 0)
+        elif self.type == socket.SOCK_DGRAM:
+            try:
+                peer = self.getpeername()
+            except OSError:
+                peer = None
+            refuse(self, peer, 0)
+        return real_sendmsg(self, buffers, *args)
+
+    def connect(self: socket.socket, address: Any) -> None:
+        refuse(self, address, 0)
+        return real_connect(self, address)
+
+    socket.socket.sendto = sendto  # type: ignore[method-assign]
+    socket.socket.sendmsg = sendmsg  # type: ignore[method-assign]
+    socket.socket.connect = connect  # type: ignore[method-assign]
+    socket.socket._devfault_guarded = True  # type: ignore[attr-defined]
 
 
 class Emulator:
@@ -367,6 +436,7 @@ class Suite:
             fn(*args)
 
     def main(self) -> None:
+        guard_udp()
         atexit.register(Emulator.stop_all)
         # `timeout` and Ctrl-C: stop the emulators before going.
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -18,6 +18,7 @@ use super::state::{
     Channel, Group, INPUTS, LANGUAGES, LED_MODES, Launch, POWER_SAVING_MODES, Power, SCENES, State,
     TARGETS, TV_SOURCE,
 };
+use super::{library, screen};
 
 /// The service of rows every service answers (`getVersions`, `getMethodTypes`).
 pub(crate) const EVERY_SERVICE: &str = "*";
@@ -36,6 +37,9 @@ pub(crate) enum Answer {
     Registered { token: String },
     /// The answer after a processing time.
     Later { wait: Duration, then: Box<Answer> },
+    /// `requestToNotifyScreenState`'s long poll: the layout the client knows, answered when
+    /// the display's layout differs from it, or with 40000 at `until`.
+    ScreenWatch { known: Map<String, Value>, until: Instant },
 }
 
 /// A handler: the display, the call, and an answer or the row of the error.
@@ -103,51 +107,73 @@ const fn row(
 
 use Standby::{Answers as ON, NotPowerOn as NPO, Refused as OFF};
 
-/// Every method, in the order `getSupportedApiInfo` lists them within a service.
+/// Every method, in the order the real FW-55BZ35F's `getSupportedApiInfo` lists them within a
+/// service (`data/*.json`), so the answer equals the dump.
 #[rustfmt::skip]
 pub(crate) static METHODS: &[Method] = &[
     row(EVERY_SERVICE, "getMethodTypes", V10_N, ON, &["string"], &["string", "string*", "string*", "string"], method_types),
     row(EVERY_SERVICE, "getVersions", V10_N, ON, &[], &["string*"], versions),
     row("guide", "getSupportedApiInfo", V10_N, ON, &["{\"services\":\"string*\"}"], &["{\"service\":\"string\", \"protocols\":\"string*\", \"apis\":\"GeneralApiInfo[]\"}*"], supported_api_info),
-    row("system", "getPowerStatus", V10_N, ON, &[], &["{\"status\":\"string\"}"], get_power_status),
-    row("system", "setPowerStatus", V10_G, ON, &["{\"status\":\"bool\"}"], &[], set_power_status),
-    row("system", "getSystemInformation", V10_P, OFF, &[], &["{\"product\":\"string\", \"region\":\"string\", \"language\":\"string\", \"model\":\"string\", \"serial\":\"string\", \"macAddr\":\"string\", \"name\":\"string\", \"generation\":\"string\", \"area\":\"string\", \"cid\":\"string\"}"], get_system_information),
-    row("system", "getInterfaceInformation", V10_N, ON, &[], &["{\"productCategory\":\"string\", \"productName\":\"string\", \"modelName\":\"string\", \"serverName\":\"string\", \"interfaceVersion\":\"string\"}"], get_interface_information),
-    row("system", "getRemoteControllerInfo", V10_N, OFF, &[], &["{\"bundled\":\"bool\", \"type\":\"string\"}", "{\"name\":\"string\", \"value\":\"string\"}*"], get_remote_controller_info),
-    row("system", "getCurrentTime", &[("1.0", N), ("1.1", N)], OFF, &[], &["string"], get_current_time),
-    row("system", "getLEDIndicatorStatus", V10_G, OFF, &[], &["{\"mode\":\"string\", \"status\":\"string\"}"], get_led_indicator_status),
-    row("system", "setLEDIndicatorStatus", &[("1.1", G)], OFF, &["{\"mode\":\"string\", \"status\":\"string\"}"], &[], set_led_indicator_status),
-    row("system", "getPowerSavingMode", V10_N, OFF, &[], &["{\"mode\":\"string\"}"], get_power_saving_mode),
-    row("system", "setPowerSavingMode", V10_G, OFF, &["{\"mode\":\"string\"}"], &[], set_power_saving_mode),
-    row("system", "getNetworkSettings", V10_G, OFF, &["{\"netif\":\"string\"}"], &["{\"netif\":\"string\", \"hwAddr\":\"string\", \"ipAddrV4\":\"string\", \"ipAddrV6\":\"string\", \"netmask\":\"string\", \"gateway\":\"string\", \"dns\":\"string*\"}*"], get_network_settings),
-    row("system", "getWolMode", V10_G, OFF, &[], &["{\"enabled\":\"bool\"}"], get_wol_mode),
-    row("system", "setWolMode", V10_G, OFF, &["{\"enabled\":\"bool\"}"], &[], set_wol_mode),
+    row("system", "getDeviceMode", V10_G, OFF, &["{\"value\":\"string\"}"], &["{\"isOn\":\"bool\"}"], library::get_device_mode),
     row("system", "requestReboot", V10_G, OFF, &[], &[], request_reboot),
-    row("system", "setLanguage", V10_G, OFF, &["{\"language\":\"string\"}"], &[], set_language),
-    row("system", "getSystemSupportedFunction", V10_N, OFF, &[], &["{\"option\":\"string\", \"value\":\"string\"}*"], get_system_supported_function),
+    row("system", "getInterfaceInformation", V10_N, ON, &[], &["{\"productCategory\":\"string\", \"productName\":\"string\", \"modelName\":\"string\", \"serverName\":\"string\", \"interfaceVersion\":\"string\"}"], get_interface_information),
     row("system", "getRemoteDeviceSettings", V10_N, OFF, &["{\"target\":\"string\"}"], &["{\"target\":\"string\", \"currentValue\":\"string\"}*"], get_remote_device_settings),
-    row("audio", "getVolumeInformation", V10_N, OFF, &[], &["{\"target\":\"string\", \"volume\":\"int\", \"mute\":\"bool\", \"maxVolume\":\"int\", \"minVolume\":\"int\"}*"], get_volume_information),
+    row("system", "getNetworkSettings", V10_G, OFF, &["{\"netif\":\"string\"}"], &["{\"netif\":\"string\", \"hwAddr\":\"string\", \"ipAddrV4\":\"string\", \"ipAddrV6\":\"string\", \"netmask\":\"string\", \"gateway\":\"string\", \"dns\":\"string*\"}*"], get_network_settings),
+    row("system", "setDeviceMode", V10_G, OFF, &["{\"value\":\"string\", \"isOn\":\"bool\"}"], &[], library::set_device_mode),
+    row("system", "getSystemSupportedFunction", V10_N, OFF, &[], &["{\"option\":\"string\", \"value\":\"string\"}*"], get_system_supported_function),
+    row("system", "getPowerSavingMode", V10_N, OFF, &[], &["{\"mode\":\"string\"}"], get_power_saving_mode),
+    row("system", "setWolMode", V10_G, OFF, &["{\"enabled\":\"bool\"}"], &[], set_wol_mode),
+    row("system", "getWolMode", V10_G, OFF, &[], &["{\"enabled\":\"bool\"}"], get_wol_mode),
+    row("system", "setPowerSavingMode", V10_G, OFF, &["{\"mode\":\"string\"}"], &[], set_power_saving_mode),
+    row("system", "mountStorage", V10_G, OFF, &["{\"uri\":\"string\", \"action\":\"string\"}"], &[], library::mount_storage),
+    row("system", "setPowerStatus", V10_G, ON, &["{\"status\":\"bool\"}"], &[], set_power_status),
+    row("system", "getLEDIndicatorStatus", V10_G, OFF, &[], &["{\"mode\":\"string\", \"status\":\"string\"}"], get_led_indicator_status),
+    row("system", "getPowerStatus", V10_N, ON, &[], &["{\"status\":\"string\"}"], get_power_status),
+    row("system", "getCurrentTime", &[("1.0", N), ("1.1", N)], OFF, &[], &["string"], get_current_time),
+    row("system", "getStorageList", &[("1.1", G)], OFF, &["{\"uri\":\"string\"}"], &["{\"uri\":\"string\", \"deviceName\":\"string\", \"volumeLabel\":\"string\", \"permission\":\"string\", \"position\":\"string\", \"wholeCapacityMB\":\"int\", \"freeCapacityMB\":\"int\", \"systemAreaCapacityMB\":\"int\", \"formattable\":\"string\", \"formatting\":\"string\", \"isAvailable\":\"string\", \"mounted\":\"string\"}*"], library::get_storage_list),
+    row("system", "getSystemInformation", V10_P, OFF, &[], &["{\"product\":\"string\", \"region\":\"string\", \"language\":\"string\", \"model\":\"string\", \"serial\":\"string\", \"macAddr\":\"string\", \"name\":\"string\", \"generation\":\"string\", \"area\":\"string\", \"cid\":\"string\"}"], get_system_information),
+    row("system", "getRemoteControllerInfo", V10_N, OFF, &[], &["{\"bundled\":\"bool\", \"type\":\"string\"}", "{\"name\":\"string\", \"value\":\"string\"}*"], get_remote_controller_info),
+    row("system", "setLEDIndicatorStatus", &[("1.1", G)], OFF, &["{\"mode\":\"string\", \"status\":\"string\"}"], &[], set_led_indicator_status),
+    row("system", "setLanguage", V10_G, OFF, &["{\"language\":\"string\"}"], &[], set_language),
     row("audio", "setAudioVolume", &[("1.0", G), ("1.2", G)], OFF, &["{\"target\":\"string\", \"volume\":\"string\", \"ui\":\"string\"}"], &["int"], set_audio_volume),
-    row("audio", "setAudioMute", V10_G, OFF, &["{\"status\":\"bool\"}"], &["int"], set_audio_mute),
+    row("audio", "getVolumeInformation", V10_N, OFF, &[], &["{\"target\":\"string\", \"volume\":\"int\", \"mute\":\"bool\", \"maxVolume\":\"int\", \"minVolume\":\"int\"}*"], get_volume_information),
     row("audio", "getSoundSettings", &[("1.1", N)], OFF, &["{\"target\":\"string\"}"], &["{\"target\":\"string\", \"currentValue\":\"string\"}*"], get_sound_settings),
     row("audio", "setSoundSettings", &[("1.1", G)], OFF, &["{\"settings\":\"GeneralSettings[]\"}"], &[], set_sound_settings),
-    row("audio", "getSpeakerSettings", V10_N, OFF, &["{\"target\":\"string\"}"], &["{\"target\":\"string\", \"currentValue\":\"string\"}*"], get_speaker_settings),
+    row("audio", "setAudioMute", V10_G, OFF, &["{\"status\":\"bool\"}"], &["int"], set_audio_mute),
     row("audio", "setSpeakerSettings", V10_G, OFF, &["{\"settings\":\"GeneralSettings[]\"}"], &[], set_speaker_settings),
-    row("avContent", "getPlayingContentInfo", V10_P, OFF, &[], &["{\"uri\":\"string\", \"source\":\"string\", \"title\":\"string\"}"], get_playing_content_info),
-    row("avContent", "setPlayContent", V10_G, OFF, &["{\"uri\":\"string\"}"], &[], set_play_content),
+    row("audio", "getSpeakerSettings", V10_N, OFF, &["{\"target\":\"string\"}"], &["{\"target\":\"string\", \"currentValue\":\"string\"}*"], get_speaker_settings),
     row("avContent", "getContentList", &[("1.0", P), ("1.2", P), ("1.5", P)], OFF, &["{\"uri\":\"string\", \"stIdx\":\"int\", \"cnt\":\"int\"}"], &["{\"uri\":\"string\", \"title\":\"string\", \"index\":\"int\"}*"], get_content_list),
-    row("avContent", "getContentCount", &[("1.0", P), ("1.1", P)], OFF, &["{\"source\":\"string\"}"], &["{\"count\":\"int\"}"], get_content_count),
     row("avContent", "getSchemeList", V10_N, OFF, &[], &["{\"scheme\":\"string\"}*"], get_scheme_list),
-    row("avContent", "getSourceList", V10_N, OFF, &["{\"scheme\":\"string\"}"], &["{\"source\":\"string\"}*"], get_source_list),
     row("avContent", "getCurrentExternalInputsStatus", &[("1.0", N), ("1.1", N)], OFF, &[], &["{\"uri\":\"string\", \"title\":\"string\", \"connection\":\"bool\", \"label\":\"string\", \"icon\":\"string\"}*"], get_current_external_inputs_status),
-    row("appControl", "getApplicationList", V10_P, OFF, &[], &["{\"title\":\"string\", \"uri\":\"string\", \"icon\":\"string\"}*"], get_application_list),
-    row("appControl", "setActiveApp", V10_G, OFF, &["{\"uri\":\"string\", \"data\":\"string\"}"], &[], set_active_app),
-    row("appControl", "terminateApps", V10_G, OFF, &[], &[], terminate_apps),
+    row("avContent", "setPlayTvContent", &[("1.0", G), ("1.1", G)], OFF, &["{\"channel\":\"string\", \"source\":\"string\", \"sourceType\":\"string\", \"broadcastFreqName\":\"string\", \"ignoreVisibilitySettings\":\"bool\"}"], &[], library::set_play_tv_content),
+    row("avContent", "setDeleteProtection", V10_G, OFF, &["{\"uri\":\"string\", \"isProtected\":\"bool\"}"], &[], library::set_delete_protection),
+    row("avContent", "getPlayingContentInfo", V10_P, OFF, &[], &["{\"uri\":\"string\", \"source\":\"string\", \"title\":\"string\"}"], get_playing_content_info),
+    row("avContent", "deleteContent", V10_G, OFF, &["{\"uri\":\"string\"}"], &[], library::delete_content),
+    row("avContent", "getFavoriteList", V10_P, OFF, &["{\"source\":\"string\"}"], &["{\"uri\":\"string\", \"title\":\"string\", \"dispNum\":\"string\", \"index\":\"int\", \"favSource\":\"string\"}*"], library::get_favorite_list),
+    row("avContent", "getSourceList", V10_N, OFF, &["{\"scheme\":\"string\"}"], &["{\"source\":\"string\"}*"], get_source_list),
+    row("avContent", "setPlayContent", V10_G, OFF, &["{\"uri\":\"string\"}"], &[], set_play_content),
+    row("avContent", "setTvContentVisibility", V10_G, OFF, &["{\"uri\":\"string\", \"epgVisibility\":\"string\", \"channelSurfingVisibility\":\"string\", \"visibility\":\"string\"}*"], &[], library::set_tv_content_visibility),
+    row("avContent", "getContentCount", &[("1.0", P), ("1.1", P)], OFF, &["{\"source\":\"string\"}"], &["{\"count\":\"int\"}"], get_content_count),
+    row("avContent", "getParentalRatingSettings", V10_G, OFF, &[], &["{\"ratingTypeAge\":\"int\", \"ratingTypeSony\":\"string\", \"ratingCountry\":\"string\", \"ratingCustomTypeTV\":\"string*\", \"ratingCustomTypeMpaa\":\"string\", \"ratingCustomTypeCaEnglish\":\"string\", \"ratingCustomTypeCaFrench\":\"string\", \"unratedLock\":\"bool\"}"], library::get_parental_rating_settings),
+    row("avContent", "setFavoriteContentList", V10_G, OFF, &["{\"favSource\":\"string\", \"contents\":\"string*\"}"], &[], library::set_favorite_content_list),
     row("appControl", "getApplicationStatusList", V10_N, OFF, &[], &["{\"name\":\"string\", \"status\":\"string\"}*"], get_application_status_list),
+    row("appControl", "terminateApps", V10_G, OFF, &[], &[], terminate_apps),
     row("appControl", "getTextForm", &[("1.1", P)], OFF, &["{\"encKey\":\"string\"}"], &["{\"text\":\"string\"}"], get_text_form),
+    row("appControl", "setActiveApp", V10_G, OFF, &["{\"uri\":\"string\", \"data\":\"string\"}"], &[], set_active_app),
     row("appControl", "setTextForm", &[("1.0", G), ("1.1", G)], OFF, &["{\"encKey\":\"string\", \"text\":\"string\"}"], &[], set_text_form),
     row("appControl", "getWebAppStatus", V10_P, OFF, &[], &["{\"active\":\"bool\", \"url\":\"string\"}"], get_web_app_status),
-    row("videoScreen", "getSceneSetting", V10_N, OFF, &[], &["{\"value\":\"string\"}"], get_scene_setting),
+    row("appControl", "getApplicationList", V10_P, OFF, &[], &["{\"title\":\"string\", \"uri\":\"string\", \"icon\":\"string\"}*"], get_application_list),
+    row("videoScreen", "setBannerMode", V10_G, OFF, &["{\"value\":\"string\"}"], &[], screen::set_banner_mode),
+    row("videoScreen", "setAudioSourceScreen", V10_G, OFF, &["{\"screen\":\"string\"}"], &[], screen::set_audio_source_screen),
+    row("videoScreen", "requestToNotifyScreenState", &[("1.1", N)], OFF, &["{\"multiScreenMode\":\"string\", \"pipSubScreenPosition\":\"string\", \"audioSourceScreen\":\"string\", \"option\":\"ScreenOption\"}"], &["{\"multiScreenMode\":\"string\", \"pipSubScreenPosition\":\"string\", \"audioSourceScreen\":\"string\", \"option\":\"ScreenOption\"}"], screen::request_to_notify_screen_state),
+    row("videoScreen", "setMultiScreenMode", V10_G, OFF, &["{\"mode\":\"string\", \"option\":\"ScreenOption\"}"], &[], screen::set_multi_screen_mode),
+    row("videoScreen", "getPipSubScreenPosition", V10_N, OFF, &[], &["{\"position\":\"string\"}"], screen::get_pip_sub_screen_position),
+    row("videoScreen", "setPipSubScreenPosition", V10_G, OFF, &["{\"position\":\"string\"}"], &[], screen::set_pip_sub_screen_position),
+    row("videoScreen", "getBannerMode", V10_N, OFF, &[], &["{\"value\":\"string\"}"], screen::get_banner_mode),
+    row("videoScreen", "getSceneSetting", V10_N, OFF, &[], &["{\"currentValue\":\"string\", \"candidate\":\"Candidate[]\"}"], get_scene_setting),
+    row("videoScreen", "setPapScreenSize", V10_G, OFF, &["{\"screen\":\"string\", \"size\":\"string\"}"], &[], screen::set_pap_screen_size),
+    row("videoScreen", "getMultiScreenMode", &[("1.1", N)], OFF, &[], &["{\"mode\":\"string\", \"option\":\"ScreenOption\"}"], screen::get_multi_screen_mode),
+    row("videoScreen", "getAudioSourceScreen", V10_N, OFF, &[], &["{\"screen\":\"string\"}"], screen::get_audio_source_screen),
     row("videoScreen", "setSceneSetting", V10_G, OFF, &["{\"value\":\"string\"}"], &[], set_scene_setting),
     row("video", "getPictureQualitySettings", V10_N, OFF, &["{\"target\":\"string\"}"], &["{\"target\":\"string\", \"currentValue\":\"string\", \"candidate\":\"Candidate[]\"}*"], get_picture_quality_settings),
     row("video", "setPictureQualitySettings", V10_G, OFF, &["{\"settings\":\"GeneralSettings[]\"}"], &[], set_picture_quality_settings),
@@ -194,7 +220,7 @@ fn slow(display: &Display, outcome: Outcome) -> Outcome {
 }
 
 /// The page's row for `code`.
-fn err(code: Code) -> &'static Entry {
+pub(crate) fn err(code: Code) -> &'static Entry {
     code.entry()
 }
 
@@ -206,13 +232,14 @@ pub(crate) fn observed(code: Code, message: &str) -> &'static Entry {
         .unwrap_or_else(|| code.entry())
 }
 
-type Outcome = Result<Answer, &'static Entry>;
+/// What a handler returns.
+pub(crate) type Outcome = Result<Answer, &'static Entry>;
 
-fn ok(result: Vec<Value>) -> Outcome {
+pub(crate) fn ok(result: Vec<Value>) -> Outcome {
     Ok(Answer::Result(result))
 }
 
-fn bad() -> &'static Entry {
+pub(crate) fn bad() -> &'static Entry {
     err(Code::ILLEGAL_ARGUMENT)
 }
 
@@ -221,7 +248,7 @@ fn bad() -> &'static Entry {
 // ---------------------------------------------------------------------------------------------
 
 /// `params[0]` as an object; anything else is 3.
-fn object<'a>(call: &'a Call<'_>) -> Result<&'a Map<String, Value>, &'static Entry> {
+pub(crate) fn object<'a>(call: &'a Call<'_>) -> Result<&'a Map<String, Value>, &'static Entry> {
     match call.params.first() {
         Some(Value::Object(object)) => Ok(object),
         _ => Err(bad()),
@@ -229,7 +256,7 @@ fn object<'a>(call: &'a Call<'_>) -> Result<&'a Map<String, Value>, &'static Ent
 }
 
 /// `params[0]` as an object when present (`[]` and `[null]` give `None`).
-fn optional_object<'a>(
+pub(crate) fn optional_object<'a>(
     call: &'a Call<'_>,
 ) -> Result<Option<&'a Map<String, Value>>, &'static Entry> {
     match call.params.first() {
@@ -240,7 +267,7 @@ fn optional_object<'a>(
 }
 
 /// A string member: absent or null gives `None`, another type is 3.
-fn text<'a>(
+pub(crate) fn text<'a>(
     object: Option<&'a Map<String, Value>>,
     key: &str,
 ) -> Result<Option<&'a str>, &'static Entry> {
@@ -251,11 +278,17 @@ fn text<'a>(
     }
 }
 
-fn required_text<'a>(object: &'a Map<String, Value>, key: &str) -> Result<&'a str, &'static Entry> {
+pub(crate) fn required_text<'a>(
+    object: &'a Map<String, Value>,
+    key: &str,
+) -> Result<&'a str, &'static Entry> {
     text(Some(object), key)?.ok_or_else(bad)
 }
 
-fn required_bool(object: &Map<String, Value>, key: &str) -> Result<bool, &'static Entry> {
+pub(crate) fn required_bool(
+    object: &Map<String, Value>,
+    key: &str,
+) -> Result<bool, &'static Entry> {
     object.get(key).and_then(Value::as_bool).ok_or_else(bad)
 }
 
@@ -653,7 +686,15 @@ fn source_of(uri: &str) -> &str {
     uri.split_once('?').map_or(uri, |(source, _)| source)
 }
 
-/// The sources of a scheme, in input order.
+/// The sources of a scheme, in input order; the storage scheme's are the mounted storages.
+fn scheme_sources(state: &State, scheme: &str) -> Vec<String> {
+    if scheme == library::STORAGE_SCHEME {
+        return state.library.sources();
+    }
+    sources(scheme).into_iter().map(str::to_owned).collect()
+}
+
+/// The sources of the input and tuner schemes, in input order.
 fn sources(scheme: &str) -> Vec<&'static str> {
     let mut sources: Vec<&'static str> = Vec::new();
     if scheme == "extInput" {
@@ -682,10 +723,16 @@ fn contents(state: &State, source: &str) -> Result<Vec<Value>, &'static Entry> {
             .iter()
             .enumerate()
             .map(|(i, c)| {
+                let shown = |on: bool| if on { "visible" } else { "invisible" };
                 json!({"uri": Channel::uri(i), "title": c.title, "dispNum": c.disp_num,
-                       "programMediaType": "tv"})
+                       "programMediaType": "tv", "visibility": shown(c.visible),
+                       "channelSurfingVisibility": shown(c.surfing_visible),
+                       "epgVisibility": shown(c.epg_visible)})
             })
             .collect());
+    }
+    if source.starts_with("storage:") {
+        return state.library.contents(source);
     }
     if !sources("extInput").contains(&source) {
         return Err(invalid_source());
@@ -706,12 +753,17 @@ fn content_source(params: &Map<String, Value>) -> Result<&str, &'static Entry> {
 }
 
 fn get_scheme_list(_: &Display, _: &Call<'_>) -> Outcome {
-    ok(vec![json!([{"scheme": "extInput"}, {"scheme": "tv"}])])
+    ok(vec![json!([{"scheme": "extInput"}, {"scheme": "tv"}, {"scheme": library::STORAGE_SCHEME}])])
 }
 
-fn get_source_list(_: &Display, call: &Call<'_>) -> Outcome {
+fn get_source_list(display: &Display, call: &Call<'_>) -> Outcome {
     let scheme = required_text(object(call)?, "scheme")?;
-    let sources = sources(scheme);
+    let sources = scheme_sources(&display.lock_state(), scheme);
+    if scheme == library::STORAGE_SCHEME {
+        // No mounted storage is an empty list, not an unknown scheme.
+        let list: Vec<Value> = sources.into_iter().map(|s| json!({"source": s})).collect();
+        return ok(vec![Value::Array(list)]);
+    }
     if sources.is_empty() {
         return Err(bad());
     }
@@ -744,6 +796,9 @@ fn list_contents(display: &Display, call: &Call<'_>) -> Outcome {
     let items = contents(&display.lock_state(), source)?;
     if source == TV_SOURCE && items.is_empty() {
         return Err(err(Code::EMPTY_CHANNEL_LIST));
+    }
+    if source.starts_with("storage:") && items.is_empty() {
+        return Err(err(Code::STORAGE_HAS_NO_CONTENT));
     }
     let list: Vec<Value> = items
         .into_iter()
@@ -975,8 +1030,13 @@ fn percent_decode(text: &str) -> String {
 // videoScreen, video, encryption, accessControl
 // ---------------------------------------------------------------------------------------------
 
+/// `[]` → `[{"candidate": [{"value": "general"}, {"value": "auto"}, ...], "currentValue":
+/// "general"}]`, the shape a real set answers (captured in
+/// custom-components/media_player.braviatv_psk#14; bravia-tv 1.0.11 reads `candidate[].value`
+/// and `currentValue`). The candidates are what `setSceneSetting` takes.
 fn get_scene_setting(display: &Display, _: &Call<'_>) -> Outcome {
-    ok(vec![json!({"value": display.lock_state().scene})])
+    let candidate: Vec<Value> = SCENES.iter().map(|s| json!({"value": s})).collect();
+    ok(vec![json!({"candidate": candidate, "currentValue": display.lock_state().scene})])
 }
 
 fn set_scene_setting(display: &Display, call: &Call<'_>) -> Outcome {

@@ -25,14 +25,16 @@
 mod auth;
 mod codec;
 mod ircc;
+mod library;
 mod methods;
 mod provocations;
 mod router;
+mod screen;
 mod state;
 
 use std::collections::HashSet;
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -133,6 +135,12 @@ pub struct DisplayConfig {
     /// How long a request to an unreachable display is held unanswered before it is
     /// dropped with 503. Default 60 s, longer than every known client's timeout.
     pub unreachable_hold: Duration,
+    /// How long a `setMultiScreenMode` layout change takes; another layout setter meanwhile
+    /// is 40600 "Screen Change in Progress". Default 1 s.
+    pub screen_change_delay: Duration,
+    /// How long `requestToNotifyScreenState` holds a long poll whose layout has not changed
+    /// before answering 40000 "Request Retry". Default 30 s.
+    pub notify_hold: Duration,
     /// The quirks.
     pub quirks: Quirks,
 }
@@ -152,6 +160,8 @@ impl Default for DisplayConfig {
             launch_undecided_after: Duration::from_secs(3),
             reboot_duration: Duration::from_secs(20),
             unreachable_hold: Duration::from_secs(60),
+            screen_change_delay: Duration::from_secs(1),
+            notify_hold: Duration::from_secs(30),
             quirks: Quirks::default(),
         }
     }
@@ -178,6 +188,8 @@ pub struct Display {
     /// The end of the web service's restart window (404 until then), in nanoseconds since
     /// `epoch`; 0 when no window is open.
     restart_until: AtomicU64,
+    /// `requestToNotifyScreenState` long polls being held, for 40001.
+    watchers: AtomicUsize,
 }
 
 /// [`Power`] as an integer for [`Display::power`]'s atomic.
@@ -212,6 +224,7 @@ impl Display {
             inflight: Mutex::new(HashSet::new()),
             epoch: Instant::now(),
             restart_until: AtomicU64::new(0),
+            watchers: AtomicUsize::new(0),
         }
     }
 
@@ -297,6 +310,14 @@ impl Display {
         }
     }
 
+    /// Holds a long poll; `None` when [`screen::MAX_WATCHERS`] are already held.
+    pub(crate) fn watch(&self) -> Option<Watcher<'_>> {
+        let taken = self.watchers.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+            (n < screen::MAX_WATCHERS).then_some(n + 1)
+        });
+        taken.ok().map(|_| Watcher { display: self })
+    }
+
     /// Marks a request as being processed; `None` when an identical one already is.
     pub(crate) fn begin(&self, key: Vec<u8>) -> Option<Inflight<'_>> {
         if !lock(&self.inflight).insert(key.clone()) {
@@ -346,6 +367,18 @@ pub(crate) struct Inflight<'d> {
 impl Drop for Inflight<'_> {
     fn drop(&mut self) {
         lock(&self.display.inflight).remove(&self.key);
+    }
+}
+
+/// A held long poll; dropping it (answered or abandoned) frees its place.
+#[derive(Debug)]
+pub(crate) struct Watcher<'d> {
+    display: &'d Display,
+}
+
+impl Drop for Watcher<'_> {
+    fn drop(&mut self) {
+        self.display.watchers.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

@@ -19,7 +19,7 @@ use devfault_core::Entry;
 
 use super::auth::{self, Level};
 use super::methods::{self, Answer, Call, Standby};
-use super::{Display, IrccPath, Power, StandbyError, ircc};
+use super::{Display, IrccPath, Power, StandbyError, ircc, screen};
 use crate::body::{Ended, Excess, collect, declared_length};
 
 /// The display's HTTP server: `/sony/{service}`, `/sony/ircc`, `/sony/IRCC`, and 404 for
@@ -187,6 +187,9 @@ async fn dispatch(display: &Display, service: &str, headers: &HeaderMap, body: &
                 tokio::time::sleep(wait).await;
                 answer = *then;
             }
+            Answer::ScreenWatch { known, until } => {
+                answer = watch_screen(display, known, until).await;
+            }
             Answer::Result(result) => return success(encode_success(&result, request.id)),
             Answer::Results(results) => return success(encode_results(&results, request.id)),
             Answer::Error(entry) => return display.error(entry, id),
@@ -202,6 +205,30 @@ async fn dispatch(display: &Display, service: &str, headers: &HeaderMap, body: &
                 return response;
             }
         }
+    }
+}
+
+/// `requestToNotifyScreenState`'s long poll: looks at the layout every
+/// [`screen::WATCH_STEP`] until it differs from `known` (the current layout) or `until` (40000
+/// "Request Retry"). More than [`screen::MAX_WATCHERS`] held at once: 40001 at once.
+async fn watch_screen(
+    display: &Display,
+    known: serde_json::Map<String, serde_json::Value>,
+    until: Instant,
+) -> Answer {
+    let Some(_held) = display.watch() else {
+        return Answer::Error(Code::CLIENT_OVER_MAXIMUM.entry());
+    };
+    loop {
+        let current = display.lock_state().screen.notification();
+        if screen::differs(&known, &current) {
+            return Answer::Result(vec![current]);
+        }
+        let now = Instant::now();
+        if now >= until {
+            return Answer::Error(Code::REQUEST_RETRY.entry());
+        }
+        tokio::time::sleep(screen::WATCH_STEP.min(until - now)).await;
     }
 }
 
