@@ -70,7 +70,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::admin::Baseline;
-use crate::bravia::{AuthMode, DisplayConfig, IrccPath, StandbyError};
+use crate::bravia::{AuthMode, DisplayConfig, IrccPath, StandbyReply};
 use crate::faults::{Faults, RuleSpec};
 use crate::thinq::{Cloud, CloudConfig, RateLimitCode};
 
@@ -513,8 +513,8 @@ fn apply_setting(
                 match name.as_str() {
                     "standby_error" => {
                         q.standby_error = match value.as_str() {
-                            Some("not_power_on") => StandbyError::NotPowerOn,
-                            Some("display_off") => StandbyError::DisplayOff,
+                            Some("not_power_on") => StandbyReply::NotPowerOn,
+                            Some("display_off") => StandbyReply::DisplayOff,
                             _ => return Err(bad()),
                         }
                     }

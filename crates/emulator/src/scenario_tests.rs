@@ -1,7 +1,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::bravia::{AuthMode, IrccPath, StandbyError};
+use crate::bravia::{AuthMode, IrccPath, StandbyReply};
 use crate::faults::ActionKind;
 use crate::testkit::documented_example;
 
@@ -26,7 +26,7 @@ fn the_documented_example_is_a_valid_scenario() {
     assert_eq!(scenario.thinq.appliances[0].owner, 3);
     let one = scenario.display_config("bravia-1", DisplayConfig::default()).unwrap();
     assert_eq!((one.auth, one.psk), (AuthMode::Pin, None));
-    assert_eq!(one.quirks.standby_error, StandbyError::DisplayOff);
+    assert_eq!(one.quirks.standby_error, StandbyReply::DisplayOff);
     let two = scenario.display_config("bravia-2", DisplayConfig::default()).unwrap();
     assert_eq!(two.psk.as_deref(), Some("0000"));
     assert!(!two.quirks.http_error_body);

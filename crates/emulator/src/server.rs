@@ -30,7 +30,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::admin::{self, Admin};
-use crate::bravia::{self, Display, DisplayConfig};
+use crate::bravia::{self, DisplayConfig, VirtualDisplay};
 use crate::codec::ApiCodec;
 use crate::device::{Device, Provocation};
 use crate::faults::{
@@ -192,7 +192,7 @@ pub struct DisplayEndpoint {
     /// Where it listens.
     pub addr: SocketAddr,
     /// The display.
-    pub display: Arc<Display>,
+    pub display: Arc<VirtualDisplay>,
 }
 
 /// The ThinQ cloud being served.
@@ -354,7 +354,7 @@ pub async fn serve(
         if let Some(psk) = &config.psk {
             display_config.psk = Some(psk.clone());
         }
-        let display = Arc::new(Display::new(id.clone(), display_config));
+        let display = Arc::new(VirtualDisplay::new(id.clone(), display_config));
         if let Some(patch) = scenario.state.get(id) {
             display
                 .set_state(patch)
@@ -541,12 +541,12 @@ async fn bind(addr: SocketAddr, what: &str) -> Result<TcpListener, ServeError> {
 }
 
 /// A display as the admin API and the journal see it: the display, plus the PIN on its screen.
-fn shown(display: &Arc<Display>) -> Arc<dyn Device> {
+fn shown(display: &Arc<VirtualDisplay>) -> Arc<dyn Device> {
     Arc::new(Shown(Arc::clone(display)))
 }
 
 #[derive(Debug)]
-struct Shown(Arc<Display>);
+struct Shown(Arc<VirtualDisplay>);
 
 impl Device for Shown {
     fn id(&self) -> &str {

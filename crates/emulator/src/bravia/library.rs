@@ -33,7 +33,7 @@ use devfault_bravia::Code;
 use devfault_core::Entry;
 use serde_json::{Map, Value, json};
 
-use super::Display;
+use super::VirtualDisplay;
 use super::methods::{
     Call, Outcome, bad, err, object, observed, ok, optional_object, required_bool, required_text,
     text,
@@ -423,7 +423,7 @@ fn member_text(item: &Value, path: &str, key: &str) -> Result<String, String> {
 
 /// `[{"value": "proMode"}]` → `[{"isOn": false}]` (the real display's `getMethodTypes`). An
 /// unknown mode is 3.
-pub(crate) fn get_device_mode(display: &Display, call: &Call<'_>) -> Outcome {
+pub(crate) fn get_device_mode(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let mode = required_text(object(call)?, "value")?;
     let state = display.lock_state();
     let on = state.library.device_modes.get(mode).copied().ok_or_else(bad)?;
@@ -431,7 +431,7 @@ pub(crate) fn get_device_mode(display: &Display, call: &Call<'_>) -> Outcome {
 }
 
 /// `[{"value": "proMode", "isOn": true}]` → `[]` (the real display's `getMethodTypes`).
-pub(crate) fn set_device_mode(display: &Display, call: &Call<'_>) -> Outcome {
+pub(crate) fn set_device_mode(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let params = object(call)?;
     let mode = required_text(params, "value")?;
     let on = required_bool(params, "isOn")?;
@@ -446,7 +446,7 @@ pub(crate) fn set_device_mode(display: &Display, call: &Call<'_>) -> Outcome {
 /// "formatting", "isAvailable", "mounted"}]]`, the members of Sony's Audio Control API
 /// reference for `getStorageList` v1.1 (its flags are strings there; `mounted` is
 /// `"mounted"`/`"unmounted"` as a public client's capture shows). An unknown `uri` is 41020.
-pub(crate) fn get_storage_list(display: &Display, call: &Call<'_>) -> Outcome {
+pub(crate) fn get_storage_list(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let wanted = text(optional_object(call)?, "uri")?.unwrap_or("");
     let state = display.lock_state();
     let library = &state.library;
@@ -475,7 +475,7 @@ pub(crate) fn get_storage_list(display: &Display, call: &Call<'_>) -> Outcome {
 /// `[{"uri": "storage:usb1", "action": "unmount"}]` → `[]`. No public capture of this method
 /// exists; the shape is modelled on `getStorageList`'s `uri` and `mounted`. An unknown
 /// storage is 41020, an action other than `mount`/`unmount` 3.
-pub(crate) fn mount_storage(display: &Display, call: &Call<'_>) -> Outcome {
+pub(crate) fn mount_storage(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let params = object(call)?;
     let uri = required_text(params, "uri")?;
     let mounted = match required_text(params, "action")? {
@@ -500,7 +500,7 @@ pub(crate) fn mount_storage(display: &Display, call: &Call<'_>) -> Outcome {
 /// URI deletes it: 41000 when it is protected, 41001 when there is none. A storage's URI
 /// deletes every recording on it: the unprotected ones go, and when a protected one stays
 /// the answer is 41003 "Some content could not be deleted". An unmounted storage is 41020.
-pub(crate) fn delete_content(display: &Display, call: &Call<'_>) -> Outcome {
+pub(crate) fn delete_content(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let uri = required_text(object(call)?, "uri")?;
     let mut state = display.lock_state();
     let library = &mut state.library;
@@ -538,7 +538,7 @@ fn recording_index(library: &Library, uri: &str) -> Result<usize, &'static Entry
 /// `getMethodTypes`; getContentList's `isProtected` shows it). Content that exists but is not
 /// a recording (an input, a channel) has no protection attribute: 41022 "Content attribute
 /// setting failed"; unknown content is 41001.
-pub(crate) fn set_delete_protection(display: &Display, call: &Call<'_>) -> Outcome {
+pub(crate) fn set_delete_protection(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let params = object(call)?;
     let uri = required_text(params, "uri")?;
     let protected = required_bool(params, "isProtected")?;
@@ -559,7 +559,7 @@ fn is_channel(state: &State, uri: &str) -> bool {
 /// getContentList's channel items, each with the list it is on. No public capture of this
 /// method exists: the items are those of `getContentList`, grouped by the `favSource` that
 /// `setFavoriteContentList` names. An unknown list is 41023.
-pub(crate) fn get_favorite_list(display: &Display, call: &Call<'_>) -> Outcome {
+pub(crate) fn get_favorite_list(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let wanted = text(optional_object(call)?, "source")?.unwrap_or("");
     if !wanted.is_empty() && !FAV_SOURCES.contains(&wanted) {
         return Err(err(Code::UNKNOWN_GROUP_ID));
@@ -586,7 +586,7 @@ pub(crate) fn get_favorite_list(display: &Display, call: &Call<'_>) -> Outcome {
 /// `getMethodTypes`): replaces the list. An unknown list is 41023 "Unknown group id"; content
 /// that is not a channel (an input, a recording) is 41024 "Content is not supported";
 /// unknown content 41001. The list is unchanged on an error.
-pub(crate) fn set_favorite_content_list(display: &Display, call: &Call<'_>) -> Outcome {
+pub(crate) fn set_favorite_content_list(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let params = object(call)?;
     let source = required_text(params, "favSource")?;
     let Some(Value::Array(contents)) = params.get("contents") else {
@@ -621,7 +621,7 @@ pub(crate) fn set_favorite_content_list(display: &Display, call: &Call<'_>) -> O
 /// "ratingCustomTypeTV": [], "ratingCustomTypeMpaa": "", "ratingCustomTypeCaEnglish": "",
 /// "ratingCustomTypeCaFrench": "", "unratedLock": false}]`, the members and types of the real
 /// display's `getMethodTypes`.
-pub(crate) fn get_parental_rating_settings(display: &Display, _: &Call<'_>) -> Outcome {
+pub(crate) fn get_parental_rating_settings(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     let state = display.lock_state();
     let p = &state.library.parental;
     ok(vec![json!({
@@ -636,7 +636,7 @@ pub(crate) fn get_parental_rating_settings(display: &Display, _: &Call<'_>) -> O
 /// params are the list itself, as the real display's `getMethodTypes` types them (`{...}*`).
 /// Members left out keep their value. A URI that is not a channel: 41024 when it is other
 /// content (an input), 41001 when there is none. All or nothing.
-pub(crate) fn set_tv_content_visibility(display: &Display, call: &Call<'_>) -> Outcome {
+pub(crate) fn set_tv_content_visibility(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     if call.params.is_empty() {
         return Err(bad());
     }
@@ -679,7 +679,7 @@ pub(crate) fn set_tv_content_visibility(display: &Display, call: &Call<'_>) -> O
 /// channel surfing visibility is on, unless `ignoreVisibilitySettings`. No channel: 41015;
 /// a number no channel has: 41001; one several have: 41014; a `source` other than the tuner:
 /// 3 "source is invalid".
-pub(crate) fn set_play_tv_content(display: &Display, call: &Call<'_>) -> Outcome {
+pub(crate) fn set_play_tv_content(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let params = object(call)?;
     let (channel, ignore_visibility) = if call.version == "1.0" {
         (params.get("channel").filter(|c| c.is_string()).ok_or_else(bad)?, false)

@@ -11,7 +11,7 @@ use devfault_bravia::{Code, registry};
 use devfault_core::Entry;
 use serde_json::{Map, Value, json};
 
-use super::Display;
+use super::VirtualDisplay;
 use super::auth::{self, Credentials, Level, Registration};
 use super::ircc;
 use super::state::{
@@ -43,7 +43,7 @@ pub(crate) enum Answer {
 }
 
 /// A handler: the display, the call, and an answer or the row of the error.
-pub(crate) type Handler = fn(&Display, &Call<'_>) -> Result<Answer, &'static Entry>;
+pub(crate) type Handler = fn(&VirtualDisplay, &Call<'_>) -> Result<Answer, &'static Entry>;
 
 /// How a method behaves while the display is in standby.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -207,13 +207,13 @@ pub(crate) fn find(service: &str, name: &str) -> Option<&'static Method> {
 }
 
 /// Runs a row's handler.
-pub(crate) fn run(display: &Display, method: &Method, call: &Call<'_>) -> Answer {
+pub(crate) fn run(display: &VirtualDisplay, method: &Method, call: &Call<'_>) -> Answer {
     (method.handler)(display, call).unwrap_or_else(Answer::Error)
 }
 
 /// The answer of a slow method, after the display's `slow_method_delay` (real displays take
 /// seconds to list content; pybravia waits 20 s).
-fn slow(display: &Display, outcome: Outcome) -> Outcome {
+fn slow(display: &VirtualDisplay, outcome: Outcome) -> Outcome {
     let answer = outcome.unwrap_or_else(Answer::Error);
     let delay = display.config().slow_method_delay;
     Ok(if delay.is_zero() { answer } else { Answer::Later { wait: delay, then: Box::new(answer) } })
@@ -308,13 +308,13 @@ fn count(
 // Every service: getVersions, getMethodTypes; guide
 // ---------------------------------------------------------------------------------------------
 
-fn versions(_: &Display, call: &Call<'_>) -> Outcome {
+fn versions(_: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let versions: BTreeSet<&str> =
         methods_of(call.service).flat_map(|m| m.versions.iter().map(|(v, _)| *v)).collect();
     ok(vec![json!(versions)])
 }
 
-fn method_types(_: &Display, call: &Call<'_>) -> Outcome {
+fn method_types(_: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let wanted = match call.params.first() {
         None | Some(Value::Null) => "",
         Some(Value::String(version)) => version.as_str(),
@@ -349,7 +349,7 @@ pub(crate) fn service_info(service: &str) -> Value {
     json!({"service": service, "protocols": ["xhrpost:jsonizer"], "apis": apis})
 }
 
-fn supported_api_info(_: &Display, call: &Call<'_>) -> Outcome {
+fn supported_api_info(_: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let wanted: Vec<&str> = match optional_object(call)?.and_then(|o| o.get("services")) {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(names)) => {
@@ -374,7 +374,7 @@ fn supported_api_info(_: &Display, call: &Call<'_>) -> Outcome {
 const MODEL: &str = "FW-55BZ35F";
 const MAC: &str = "04:5D:4B:AD:6D:E1";
 
-fn get_power_status(display: &Display, _: &Call<'_>) -> Outcome {
+fn get_power_status(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     let status = match display.power() {
         Power::Active => "active",
         Power::Standby | Power::Unreachable => "standby",
@@ -382,13 +382,13 @@ fn get_power_status(display: &Display, _: &Call<'_>) -> Outcome {
     ok(vec![json!({"status": status})])
 }
 
-fn set_power_status(display: &Display, call: &Call<'_>) -> Outcome {
+fn set_power_status(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let on = required_bool(object(call)?, "status")?;
     display.lock_state().power = if on { Power::Active } else { Power::Standby };
     ok(vec![])
 }
 
-fn get_system_information(display: &Display, _: &Call<'_>) -> Outcome {
+fn get_system_information(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     let state = display.lock_state();
     ok(vec![json!({
         "product": "TV", "region": "XEU", "language": state.language, "model": MODEL,
@@ -398,7 +398,7 @@ fn get_system_information(display: &Display, _: &Call<'_>) -> Outcome {
     })])
 }
 
-fn get_interface_information(display: &Display, _: &Call<'_>) -> Outcome {
+fn get_interface_information(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     let version = display.lock_state().interface_version.clone();
     ok(vec![json!({
         "productCategory": "tv", "productName": "BRAVIA", "modelName": MODEL,
@@ -406,13 +406,13 @@ fn get_interface_information(display: &Display, _: &Call<'_>) -> Outcome {
     })])
 }
 
-fn get_remote_controller_info(_: &Display, _: &Call<'_>) -> Outcome {
+fn get_remote_controller_info(_: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     let codes: Vec<Value> =
         ircc::CODES.iter().map(|(name, value)| json!({"name": name, "value": value})).collect();
     ok(vec![json!({"bundled": true, "type": "IR_REMOTE_BUNDLE_TYPE_AEP"}), Value::Array(codes)])
 }
 
-fn get_current_time(_: &Display, call: &Call<'_>) -> Outcome {
+fn get_current_time(_: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let seconds = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let date_time = format!("{}+0000", utc_date_time(seconds));
     if call.version == "1.0" {
@@ -443,12 +443,12 @@ pub(crate) fn utc_date_time(seconds: u64) -> String {
     )
 }
 
-fn get_led_indicator_status(display: &Display, _: &Call<'_>) -> Outcome {
+fn get_led_indicator_status(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     let state = display.lock_state();
     ok(vec![json!({"mode": state.led_mode, "status": state.led_status.to_string()})])
 }
 
-fn set_led_indicator_status(display: &Display, call: &Call<'_>) -> Outcome {
+fn set_led_indicator_status(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let params = object(call)?;
     let mode = required_text(params, "mode")?;
     if !LED_MODES.contains(&mode) {
@@ -469,11 +469,11 @@ fn set_led_indicator_status(display: &Display, call: &Call<'_>) -> Outcome {
     ok(vec![])
 }
 
-fn get_power_saving_mode(display: &Display, _: &Call<'_>) -> Outcome {
+fn get_power_saving_mode(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     ok(vec![json!({"mode": display.lock_state().power_saving})])
 }
 
-fn set_power_saving_mode(display: &Display, call: &Call<'_>) -> Outcome {
+fn set_power_saving_mode(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let mode = required_text(object(call)?, "mode")?;
     if !POWER_SAVING_MODES.contains(&mode) {
         return Err(bad());
@@ -482,7 +482,7 @@ fn set_power_saving_mode(display: &Display, call: &Call<'_>) -> Outcome {
     ok(vec![])
 }
 
-fn get_network_settings(_: &Display, call: &Call<'_>) -> Outcome {
+fn get_network_settings(_: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let netif = text(optional_object(call)?, "netif")?.unwrap_or("");
     if !(netif.is_empty() || netif == "eth0") {
         return Err(bad());
@@ -494,23 +494,23 @@ fn get_network_settings(_: &Display, call: &Call<'_>) -> Outcome {
     }])])
 }
 
-fn get_wol_mode(display: &Display, _: &Call<'_>) -> Outcome {
+fn get_wol_mode(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     ok(vec![json!({"enabled": display.lock_state().wol})])
 }
 
-fn set_wol_mode(display: &Display, call: &Call<'_>) -> Outcome {
+fn set_wol_mode(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let enabled = required_bool(object(call)?, "enabled")?;
     display.lock_state().wol = enabled;
     ok(vec![])
 }
 
 /// Answers, then the web service restarts: 404 for `reboot_duration`.
-fn request_reboot(display: &Display, _: &Call<'_>) -> Outcome {
+fn request_reboot(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     display.start_restart_window(display.config().reboot_duration);
     ok(vec![])
 }
 
-fn set_language(display: &Display, call: &Call<'_>) -> Outcome {
+fn set_language(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let language = required_text(object(call)?, "language")?;
     if !LANGUAGES.contains(&language) {
         return Err(bad());
@@ -519,11 +519,11 @@ fn set_language(display: &Display, call: &Call<'_>) -> Outcome {
     ok(vec![])
 }
 
-fn get_system_supported_function(_: &Display, _: &Call<'_>) -> Outcome {
+fn get_system_supported_function(_: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     ok(vec![json!([{"option": "WOL", "value": MAC}])])
 }
 
-fn get_remote_device_settings(_: &Display, call: &Call<'_>) -> Outcome {
+fn get_remote_device_settings(_: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let target = text(optional_object(call)?, "target")?.unwrap_or("");
     if !(target.is_empty() || target == "accessPermission") {
         return Err(bad());
@@ -535,7 +535,7 @@ fn get_remote_device_settings(_: &Display, call: &Call<'_>) -> Outcome {
 // audio
 // ---------------------------------------------------------------------------------------------
 
-fn get_volume_information(display: &Display, _: &Call<'_>) -> Outcome {
+fn get_volume_information(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     let state = display.lock_state();
     let targets: Vec<Value> = TARGETS
         .iter()
@@ -558,7 +558,7 @@ fn parse_volume(text: &str) -> Option<(bool, i64)> {
     text.parse::<i64>().ok().map(|value| (relative, value))
 }
 
-fn set_audio_volume(display: &Display, call: &Call<'_>) -> Outcome {
+fn set_audio_volume(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let params = object(call)?;
     let target = text(Some(params), "target")?.unwrap_or("");
     let (relative, value) = parse_volume(required_text(params, "volume")?).ok_or_else(bad)?;
@@ -593,7 +593,7 @@ fn set_audio_volume(display: &Display, call: &Call<'_>) -> Outcome {
     ok(if call.version == "1.0" { vec![json!(0)] } else { vec![] })
 }
 
-fn set_audio_mute(display: &Display, call: &Call<'_>) -> Outcome {
+fn set_audio_mute(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let mute = required_bool(object(call)?, "status")?;
     display.lock_state().mute = mute;
     ok(vec![json!(0)])
@@ -610,7 +610,12 @@ fn wanted_settings(
     }
 }
 
-fn get_settings(display: &Display, call: &Call<'_>, group: Group, candidates: bool) -> Outcome {
+fn get_settings(
+    display: &VirtualDisplay,
+    call: &Call<'_>,
+    group: Group,
+    candidates: bool,
+) -> Outcome {
     let defs = wanted_settings(call, group)?;
     let state = display.lock_state();
     let items: Vec<Value> = defs
@@ -629,7 +634,7 @@ fn get_settings(display: &Display, call: &Call<'_>, group: Group, candidates: bo
 
 /// `{"settings": [{"target", "value"}, ...]}`: the valid ones are applied; one invalid
 /// setting alone is 3, an invalid one among several is 40004.
-fn set_settings(display: &Display, call: &Call<'_>, group: Group) -> Outcome {
+fn set_settings(display: &VirtualDisplay, call: &Call<'_>, group: Group) -> Outcome {
     let Some(Value::Array(settings)) = object(call)?.get("settings") else {
         return Err(bad());
     };
@@ -658,19 +663,19 @@ fn set_settings(display: &Display, call: &Call<'_>, group: Group) -> Outcome {
     if failed > 0 { Err(err(Code::MULTIPLE_SETTINGS_FAILED)) } else { ok(vec![]) }
 }
 
-fn get_sound_settings(display: &Display, call: &Call<'_>) -> Outcome {
+fn get_sound_settings(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     get_settings(display, call, Group::Sound, false)
 }
 
-fn set_sound_settings(display: &Display, call: &Call<'_>) -> Outcome {
+fn set_sound_settings(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     set_settings(display, call, Group::Sound)
 }
 
-fn get_speaker_settings(display: &Display, call: &Call<'_>) -> Outcome {
+fn get_speaker_settings(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     get_settings(display, call, Group::Speaker, false)
 }
 
-fn set_speaker_settings(display: &Display, call: &Call<'_>) -> Outcome {
+fn set_speaker_settings(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     set_settings(display, call, Group::Speaker)
 }
 
@@ -752,11 +757,11 @@ fn content_source(params: &Map<String, Value>) -> Result<&str, &'static Entry> {
     }
 }
 
-fn get_scheme_list(_: &Display, _: &Call<'_>) -> Outcome {
+fn get_scheme_list(_: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     ok(vec![json!([{"scheme": "extInput"}, {"scheme": "tv"}, {"scheme": library::STORAGE_SCHEME}])])
 }
 
-fn get_source_list(display: &Display, call: &Call<'_>) -> Outcome {
+fn get_source_list(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let scheme = required_text(object(call)?, "scheme")?;
     let sources = scheme_sources(&display.lock_state(), scheme);
     if scheme == library::STORAGE_SCHEME {
@@ -771,21 +776,21 @@ fn get_source_list(display: &Display, call: &Call<'_>) -> Outcome {
     ok(vec![Value::Array(list)])
 }
 
-fn get_content_count(display: &Display, call: &Call<'_>) -> Outcome {
+fn get_content_count(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     slow(display, count_contents(display, call))
 }
 
-fn count_contents(display: &Display, call: &Call<'_>) -> Outcome {
+fn count_contents(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let source = content_source(object(call)?)?;
     let count = contents(&display.lock_state(), source)?.len();
     ok(vec![json!({"count": count})])
 }
 
-fn get_content_list(display: &Display, call: &Call<'_>) -> Outcome {
+fn get_content_list(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     slow(display, list_contents(display, call))
 }
 
-fn list_contents(display: &Display, call: &Call<'_>) -> Outcome {
+fn list_contents(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let params = object(call)?;
     let source = content_source(params)?;
     let start = count(Some(params), "stIdx", 0)?;
@@ -815,7 +820,7 @@ fn list_contents(display: &Display, call: &Call<'_>) -> Outcome {
     ok(vec![Value::Array(list)])
 }
 
-fn get_playing_content_info(display: &Display, _: &Call<'_>) -> Outcome {
+fn get_playing_content_info(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     let state = display.lock_state();
     if state.active_app.is_some() {
         // Real displays: an app (or the home screen) is shown, there is no content to tell.
@@ -832,7 +837,7 @@ fn get_playing_content_info(display: &Display, _: &Call<'_>) -> Outcome {
     ok(vec![json!({"source": source_of(&state.input), "title": title, "uri": state.input})])
 }
 
-fn set_play_content(display: &Display, call: &Call<'_>) -> Outcome {
+fn set_play_content(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let uri = required_text(object(call)?, "uri")?;
     let mut state = display.lock_state();
     let target = if INPUTS.iter().any(|i| i.uri == uri) {
@@ -857,7 +862,7 @@ fn set_play_content(display: &Display, call: &Call<'_>) -> Outcome {
     ok(vec![])
 }
 
-fn get_current_external_inputs_status(_: &Display, call: &Call<'_>) -> Outcome {
+fn get_current_external_inputs_status(_: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let inputs: Vec<Value> = INPUTS
         .iter()
         .map(|i| {
@@ -878,7 +883,7 @@ fn get_current_external_inputs_status(_: &Display, call: &Call<'_>) -> Outcome {
 // appControl
 // ---------------------------------------------------------------------------------------------
 
-fn get_application_list(display: &Display, _: &Call<'_>) -> Outcome {
+fn get_application_list(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     let state = display.lock_state();
     let apps: Vec<Value> = state
         .apps
@@ -890,7 +895,7 @@ fn get_application_list(display: &Display, _: &Call<'_>) -> Outcome {
 
 /// A launch takes the app's time (or `app_launch_delay`); one slower than
 /// `launch_undecided_after` is answered 41402 at that point and completes later.
-fn set_active_app(display: &Display, call: &Call<'_>) -> Outcome {
+fn set_active_app(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let uri = required_text(object(call)?, "uri")?;
     let config = display.config();
     let now = Instant::now();
@@ -916,7 +921,7 @@ fn set_active_app(display: &Display, call: &Call<'_>) -> Outcome {
     })
 }
 
-fn terminate_apps(display: &Display, _: &Call<'_>) -> Outcome {
+fn terminate_apps(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     let mut state = display.lock_state();
     state.launching = None;
     let kept: Vec<String> = state
@@ -935,7 +940,7 @@ fn terminate_apps(display: &Display, _: &Call<'_>) -> Outcome {
 
 const WEB_APP: &str = "localapp://webappruntime";
 
-fn get_application_status_list(display: &Display, _: &Call<'_>) -> Outcome {
+fn get_application_status_list(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     let state = display.lock_state();
     let on_off = |on: bool| if on { "on" } else { "off" };
     let browsing = state.active_app.as_deref().is_some_and(|a| a.starts_with(WEB_APP));
@@ -963,7 +968,7 @@ fn check_enc_key(state: &State, params: &Map<String, Value>) -> Result<(), &'sta
     Ok(())
 }
 
-fn get_text_form(display: &Display, call: &Call<'_>) -> Outcome {
+fn get_text_form(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let params = object(call)?;
     let state = display.lock_state();
     check_enc_key(&state, params)?;
@@ -975,7 +980,7 @@ fn get_text_form(display: &Display, call: &Call<'_>) -> Outcome {
 
 /// 1.0 takes `["text"]` (or `[{"text"}]`); 1.1 `[{"encKey", "text"}]`, the text encrypted
 /// with the common key, which the display stores as sent: it holds no private key.
-fn set_text_form(display: &Display, call: &Call<'_>) -> Outcome {
+fn set_text_form(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let mut state = display.lock_state();
     let text = if call.version == "1.0" {
         match call.params.first() {
@@ -995,7 +1000,7 @@ fn set_text_form(display: &Display, call: &Call<'_>) -> Outcome {
     ok(vec![])
 }
 
-fn get_web_app_status(display: &Display, _: &Call<'_>) -> Outcome {
+fn get_web_app_status(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     let state = display.lock_state();
     let url = state
         .active_app
@@ -1034,12 +1039,12 @@ fn percent_decode(text: &str) -> String {
 /// "general"}]`, the shape a real set answers (captured in
 /// custom-components/media_player.braviatv_psk#14; bravia-tv 1.0.11 reads `candidate[].value`
 /// and `currentValue`). The candidates are what `setSceneSetting` takes.
-fn get_scene_setting(display: &Display, _: &Call<'_>) -> Outcome {
+fn get_scene_setting(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     let candidate: Vec<Value> = SCENES.iter().map(|s| json!({"value": s})).collect();
     ok(vec![json!({"candidate": candidate, "currentValue": display.lock_state().scene})])
 }
 
-fn set_scene_setting(display: &Display, call: &Call<'_>) -> Outcome {
+fn set_scene_setting(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let scene = required_text(object(call)?, "value")?;
     if !SCENES.contains(&scene) {
         return Err(bad());
@@ -1048,15 +1053,15 @@ fn set_scene_setting(display: &Display, call: &Call<'_>) -> Outcome {
     ok(vec![])
 }
 
-fn get_picture_quality_settings(display: &Display, call: &Call<'_>) -> Outcome {
+fn get_picture_quality_settings(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     get_settings(display, call, Group::Picture, true)
 }
 
-fn set_picture_quality_settings(display: &Display, call: &Call<'_>) -> Outcome {
+fn set_picture_quality_settings(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     set_settings(display, call, Group::Picture)
 }
 
-fn get_public_key(display: &Display, _: &Call<'_>) -> Outcome {
+fn get_public_key(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     if !display.lock_state().public_key {
         return Err(err(Code::KEY_DOESNT_EXIST));
     }
@@ -1065,7 +1070,7 @@ fn get_public_key(display: &Display, _: &Call<'_>) -> Outcome {
 
 /// The PIN flow of section 1.1: no or a wrong `Authorization: Basic base64(":PIN")` shows a
 /// new PIN and answers 401; the right one registers the client and sets the `auth` cookie.
-fn act_register(display: &Display, call: &Call<'_>) -> Outcome {
+fn act_register(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let client = object(call)?;
     let clientid = required_text(client, "clientid")?;
     required_text(client, "nickname")?;

@@ -3,7 +3,7 @@
 //! `/sony/ircc`, with real state, PSK and PIN/cookie authentication, and every code of the
 //! page that a real situation can produce reachable by that situation.
 //!
-//! - [`Display`] holds the state (power, volumes, input, apps, settings, key, PIN, cookies) and
+//! - [`VirtualDisplay`] holds the state (power, volumes, input, apps, settings, key, PIN, cookies) and
 //!   implements [`crate::device::Device`] for the admin API.
 //! - [`router`] serves it. It does no fault injection and no journaling: wrap it in layers for
 //!   that; they see every request and response.
@@ -13,7 +13,7 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use devfault_emulator::bravia::{Display, DisplayConfig, router};
+//! use devfault_emulator::bravia::{VirtualDisplay, DisplayConfig, router};
 //! use devfault_emulator::device::Device;
 //!
 //! let display = Arc::new(Display::new("bravia-0".to_owned(), DisplayConfig::default()));
@@ -53,9 +53,9 @@ use state::State;
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Quirks {
     /// What methods other than `getPowerStatus` answer in standby. Default
-    /// [`StandbyError::NotPowerOn`], the consumer Android displays' `[7, "not power-on"]`,
+    /// [`StandbyReply::NotPowerOn`], the consumer Android displays' `[7, "not power-on"]`,
     /// the one string pybravia recognises as "turned off".
-    pub standby_error: StandbyError,
+    pub standby_error: StandbyReply,
     /// HTTP-layer errors (401, 403, 404, 413, 414, 501, 503) carry the protocol body
     /// `{"error": [status, "reason"], "id": N}` (default `true`, as the page's rule requires),
     /// or nothing (`false`, as many real displays and mocks send). IRCC's 403 is always bare.
@@ -73,7 +73,7 @@ pub struct Quirks {
 impl Default for Quirks {
     fn default() -> Quirks {
         Quirks {
-            standby_error: StandbyError::NotPowerOn,
+            standby_error: StandbyReply::NotPowerOn,
             http_error_body: true,
             ircc_path: IrccPath::Both,
             interface_version: "3.6.0".to_owned(),
@@ -83,7 +83,7 @@ impl Default for Quirks {
 
 /// The standby answer of methods that need the display on.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
-pub enum StandbyError {
+pub enum StandbyReply {
     /// `[7, "not power-on"]`: consumer Android displays.
     #[default]
     NotPowerOn,
@@ -173,7 +173,7 @@ impl Default for DisplayConfig {
 /// atomics that a request reads without a lock: under load, the locks taken per request were
 /// what the two cores waited on.
 #[derive(Debug)]
-pub struct Display {
+pub struct VirtualDisplay {
     id: String,
     config: DisplayConfig,
     initial: State,
@@ -192,7 +192,7 @@ pub struct Display {
     watchers: AtomicUsize,
 }
 
-/// [`Power`] as an integer for [`Display::power`]'s atomic.
+/// [`Power`] as an integer for [`VirtualDisplay::power`]'s atomic.
 fn power_code(power: Power) -> u8 {
     match power {
         Power::Active => 0,
@@ -210,11 +210,11 @@ fn power_of(code: u8) -> Power {
     }
 }
 
-impl Display {
+impl VirtualDisplay {
     /// A display in its initial state: on, HDMI 1, no app active.
-    pub fn new(id: String, config: DisplayConfig) -> Display {
+    pub fn new(id: String, config: DisplayConfig) -> VirtualDisplay {
         let initial = State::initial(&config.quirks.interface_version);
-        Display {
+        VirtualDisplay {
             id,
             config,
             power: AtomicU8::new(power_code(initial.power)),
@@ -230,8 +230,12 @@ impl Display {
 
     /// A display that starts from its initial state changed by `patch` (as
     /// [`Device::set_state`] takes it); `reset` comes back to that state.
-    pub fn with_state(id: String, config: DisplayConfig, patch: &Value) -> Result<Display, String> {
-        let mut display = Display::new(id, config);
+    pub fn with_state(
+        id: String,
+        config: DisplayConfig,
+        patch: &Value,
+    ) -> Result<VirtualDisplay, String> {
+        let mut display = VirtualDisplay::new(id, config);
         display.initial.apply(patch)?;
         display.state = Mutex::new(display.initial.clone());
         display.power = AtomicU8::new(power_code(display.initial.power));
@@ -327,11 +331,11 @@ impl Display {
     }
 }
 
-/// The locked state; dropping it publishes the power state to [`Display::power`].
+/// The locked state; dropping it publishes the power state to [`VirtualDisplay::power`].
 #[derive(Debug)]
 pub(crate) struct StateGuard<'d> {
     state: MutexGuard<'d, State>,
-    /// [`Display`]'s `power` (not named so: `guard.power` must reach the state's field).
+    /// [`VirtualDisplay`]'s `power` (not named so: `guard.power` must reach the state's field).
     published: &'d AtomicU8,
 }
 
@@ -360,7 +364,7 @@ impl Drop for StateGuard<'_> {
 /// A request being processed; dropping it (answered or abandoned) ends it.
 #[derive(Debug)]
 pub(crate) struct Inflight<'d> {
-    display: &'d Display,
+    display: &'d VirtualDisplay,
     key: Vec<u8>,
 }
 
@@ -373,7 +377,7 @@ impl Drop for Inflight<'_> {
 /// A held long poll; dropping it (answered or abandoned) frees its place.
 #[derive(Debug)]
 pub(crate) struct Watcher<'d> {
-    display: &'d Display,
+    display: &'d VirtualDisplay,
 }
 
 impl Drop for Watcher<'_> {
@@ -387,7 +391,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-impl Device for Display {
+impl Device for VirtualDisplay {
     fn id(&self) -> &str {
         &self.id
     }

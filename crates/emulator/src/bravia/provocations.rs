@@ -7,7 +7,7 @@ use crate::device::Provocation;
 
 use super::methods::MAX_PAGE;
 use super::screen::MAX_WATCHERS;
-use super::{AuthMode, DisplayConfig, StandbyError};
+use super::{AuthMode, DisplayConfig, StandbyReply};
 
 /// Codes no situation of the implemented methods produces: a fault rule emits them.
 const FAULT_ONLY: &[(u16, &str)] = &[
@@ -66,7 +66,7 @@ pub(crate) fn list(config: &DisplayConfig) -> Vec<Provocation> {
     }
     natural(
         404,
-        "POST /sony/nosuch, POST /sony/system/ (trailing slash), POST /foo; or during a restart window (requestReboot, or Display::start_restart_window): every /sony/ request, body without id".to_owned(),
+        "POST /sony/nosuch, POST /sony/system/ (trailing slash), POST /foo; or during a restart window (requestReboot, or VirtualDisplay::start_restart_window): every /sony/ request, body without id".to_owned(),
     );
     natural(
         413,
@@ -111,8 +111,8 @@ pub(crate) fn list(config: &DisplayConfig) -> Vec<Provocation> {
         "POST /sony/system with an empty body, non-JSON, a non-object, or an object without id / with id 0 / without method / without params / params not an array / without version / version not \"X.Y\"".to_owned(),
     );
     let standby_note = match config.quirks.standby_error {
-        StandbyError::NotPowerOn => "; any other method answers the same in standby",
-        StandbyError::DisplayOff => "",
+        StandbyReply::NotPowerOn => "; any other method answers the same in standby",
+        StandbyReply::DisplayOff => "",
     };
     natural(
         7,
@@ -201,8 +201,8 @@ pub(crate) fn list(config: &DisplayConfig) -> Vec<Provocation> {
         rpc("audio", "getVolumeInformation", "[]", "1.0")
     );
     match config.quirks.standby_error {
-        StandbyError::DisplayOff => natural(40005, off),
-        StandbyError::NotPowerOn => out.push(Provocation {
+        StandbyReply::DisplayOff => natural(40005, off),
+        StandbyReply::NotPowerOn => out.push(Provocation {
             code: "40005".to_owned(),
             via: "fault",
             how: format!(

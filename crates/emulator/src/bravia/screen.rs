@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use devfault_bravia::Code;
 use serde_json::{Map, Value, json};
 
-use super::Display;
+use super::VirtualDisplay;
 use super::methods::{Answer, Call, Outcome, bad, err, object, ok, optional_object, text};
 
 /// The layouts `setMultiScreenMode` takes, as the display names them.
@@ -192,12 +192,12 @@ fn check_not_changing(
 // Handlers ------------------------------------------------------------------------------------
 
 /// `[]` → `[{"value": "on"}]` (SonyAPI's `TEST_SCHEMA`).
-pub(crate) fn get_banner_mode(display: &Display, _: &Call<'_>) -> Outcome {
+pub(crate) fn get_banner_mode(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     ok(vec![json!({"value": display.lock_state().screen.banner})])
 }
 
 /// `[{"value": "off"}]` → `[]`; a value not in [`BANNERS`] is 3.
-pub(crate) fn set_banner_mode(display: &Display, call: &Call<'_>) -> Outcome {
+pub(crate) fn set_banner_mode(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let banner = choice(object(call)?, "value", BANNERS)?;
     display.lock_state().screen.banner = banner;
     ok(vec![])
@@ -205,7 +205,7 @@ pub(crate) fn set_banner_mode(display: &Display, call: &Call<'_>) -> Outcome {
 
 /// 1.1 only: `[]` → `[{"mode": "single", "option": {"internetTVMode": false}}]` (SonyAPI's
 /// `TEST_SCHEMA`, which calls it at 1.1 as the dump lists it).
-pub(crate) fn get_multi_screen_mode(display: &Display, _: &Call<'_>) -> Outcome {
+pub(crate) fn get_multi_screen_mode(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     let state = display.lock_state();
     ok(vec![
         json!({"mode": state.screen.mode, "option": {"internetTVMode": state.screen.internet_tv}}),
@@ -216,7 +216,7 @@ pub(crate) fn get_multi_screen_mode(display: &Display, _: &Call<'_>) -> Outcome 
 /// object; it is optional here). The change takes the display's `screen_change_delay`, and a
 /// layout setter meanwhile is 40600 "Screen Change in Progress". Back to `single`, the sound
 /// follows the main screen again.
-pub(crate) fn set_multi_screen_mode(display: &Display, call: &Call<'_>) -> Outcome {
+pub(crate) fn set_multi_screen_mode(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let params = object(call)?;
     let mode = choice(params, "mode", MODES)?;
     let internet_tv = match params.get("option") {
@@ -245,12 +245,12 @@ pub(crate) fn set_multi_screen_mode(display: &Display, call: &Call<'_>) -> Outco
 }
 
 /// `[]` → `[{"position": "rightBottom"}]`, `invalid` outside PIP (SonyAPI's `TEST_SCHEMA`).
-pub(crate) fn get_pip_sub_screen_position(display: &Display, _: &Call<'_>) -> Outcome {
+pub(crate) fn get_pip_sub_screen_position(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     ok(vec![json!({"position": display.lock_state().screen.position()})])
 }
 
 /// `[{"position": "leftTop"}]` → `[]`. Outside PIP there is no sub-screen: 7 "Illegal State".
-pub(crate) fn set_pip_sub_screen_position(display: &Display, call: &Call<'_>) -> Outcome {
+pub(crate) fn set_pip_sub_screen_position(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let position = choice(object(call)?, "position", PIP_POSITIONS)?;
     let mut state = display.lock_state();
     check_not_changing(&mut state.screen, Instant::now())?;
@@ -262,12 +262,12 @@ pub(crate) fn set_pip_sub_screen_position(display: &Display, call: &Call<'_>) ->
 }
 
 /// `[]` → `[{"screen": "main"}]` (SonyAPI's `TEST_SCHEMA`).
-pub(crate) fn get_audio_source_screen(display: &Display, _: &Call<'_>) -> Outcome {
+pub(crate) fn get_audio_source_screen(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     ok(vec![json!({"screen": display.lock_state().screen.audio_source})])
 }
 
 /// `[{"screen": "sub"}]` → `[]`. `sub` in the single layout has no screen to follow: 7.
-pub(crate) fn set_audio_source_screen(display: &Display, call: &Call<'_>) -> Outcome {
+pub(crate) fn set_audio_source_screen(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let screen = choice(object(call)?, "screen", SCREENS)?;
     let mut state = display.lock_state();
     check_not_changing(&mut state.screen, Instant::now())?;
@@ -280,7 +280,7 @@ pub(crate) fn set_audio_source_screen(display: &Display, call: &Call<'_>) -> Out
 
 /// `[{"screen": "main", "size": "large"}]` → `[]` (SonyAPI sends `{"screen","size"}`); only
 /// in the PAP layout, else 7.
-pub(crate) fn set_pap_screen_size(display: &Display, call: &Call<'_>) -> Outcome {
+pub(crate) fn set_pap_screen_size(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let params = object(call)?;
     let screen = choice(params, "screen", SCREENS)?;
     let size = choice(params, "size", PAP_SIZES)?;
@@ -299,7 +299,7 @@ pub(crate) fn set_pap_screen_size(display: &Display, call: &Call<'_>) -> Outcome
 /// same is held until the layout changes or the display's `notify_hold` ends, then 40000
 /// "Request Retry" (the long-poll timeout of the common area). More than [`MAX_WATCHERS`]
 /// polls at once: 40001 "Clients Over Maximum".
-pub(crate) fn request_to_notify_screen_state(display: &Display, call: &Call<'_>) -> Outcome {
+pub(crate) fn request_to_notify_screen_state(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let known = optional_object(call)?.cloned().unwrap_or_default();
     for (key, value) in &known {
         let expected_kind = match key.as_str() {

@@ -18,7 +18,7 @@ pub enum Power {
     /// [`Quirks::standby_error`](super::Quirks::standby_error).
     Standby,
     /// Deep sleep or off the network: the display answers nothing at all. The router holds
-    /// such requests unanswered; a server can ask [`Display::is_reachable`](super::Display::is_reachable)
+    /// such requests unanswered; a server can ask [`VirtualDisplay::is_reachable`](super::VirtualDisplay::is_reachable)
     /// and refuse connections instead.
     Unreachable,
 }

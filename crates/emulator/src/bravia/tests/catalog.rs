@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::client::{assert_code, body, display, oneshot, request, result, rpc};
 use crate::bravia::methods::{EVERY_SERVICE, METHODS, Standby, services};
-use crate::bravia::{DisplayConfig, Quirks, StandbyError};
+use crate::bravia::{DisplayConfig, Quirks, StandbyReply};
 use crate::device::Device;
 
 /// What still answers in standby, as reference/bravia.md §3.1 has it: `getPowerStatus`, the
@@ -27,7 +27,7 @@ const ANSWERS_IN_STANDBY: &[&str] = &[
 
 #[tokio::test]
 async fn every_method_in_standby_answers_as_the_reference_says() {
-    for standby_error in [StandbyError::NotPowerOn, StandbyError::DisplayOff] {
+    for standby_error in [StandbyReply::NotPowerOn, StandbyReply::DisplayOff] {
         let tv = display(DisplayConfig {
             quirks: Quirks { standby_error, ..Quirks::default() },
             ..DisplayConfig::default()
@@ -61,8 +61,8 @@ async fn every_method_in_standby_answers_as_the_reference_says() {
                 }
                 Standby::Refused => {
                     let want = match standby_error {
-                        StandbyError::NotPowerOn => 7,
-                        StandbyError::DisplayOff => 40005,
+                        StandbyReply::NotPowerOn => 7,
+                        StandbyReply::DisplayOff => 40005,
                     };
                     assert_code(&answer, 200, want);
                 }

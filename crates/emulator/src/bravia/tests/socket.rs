@@ -14,7 +14,7 @@ use tokio::net::TcpStream;
 use super::client::{
     LIMIT, PSK, assert_code, body, call, post, post_bytes, result, send, send_raw, serve,
 };
-use crate::bravia::{AuthMode, DisplayConfig, Quirks, StandbyError};
+use crate::bravia::{AuthMode, DisplayConfig, Quirks, StandbyReply};
 use crate::device::Device;
 
 /// The codes with a `natural` provocation that a test below provokes over a socket.
@@ -425,7 +425,7 @@ async fn code_40004_one_setting_of_several_fails() {
 
 #[tokio::test]
 async fn code_40005_standby_with_the_quirk() {
-    let quirks = Quirks { standby_error: StandbyError::DisplayOff, ..Quirks::default() };
+    let quirks = Quirks { standby_error: StandbyReply::DisplayOff, ..Quirks::default() };
     let server = serve(DisplayConfig { quirks, ..DisplayConfig::default() }).await;
     server.display.set_state(&json!({"power": "standby"})).unwrap();
     let answer = call(server.addr, "audio", "getVolumeInformation", json!([]), "1.0").await;
