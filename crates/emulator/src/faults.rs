@@ -47,7 +47,7 @@ use axum::response::{IntoResponse, Response};
 use axum::serve::{IncomingStream, Listener};
 use devfault_bravia::Code as BraviaCode;
 use devfault_bravia::wire::{ErrorResponse, decode_response};
-use devfault_core::{Entry, Severity};
+use devfault_core::Entry;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -55,9 +55,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use crate::device::Device;
-use crate::journal::{
-    Decoded, DecodedCode, FiredRule, Journal, Outcome, RawEntry, RawRequest, RawResponse,
-};
+use crate::journal::{Decoded, FiredRule, Journal, Outcome, RawEntry, RawRequest, RawResponse};
 
 /// How long a `no_answer` rule holds a request by default before closing the connection.
 pub const DEFAULT_MAX_HOLD: Duration = Duration::from_secs(60);
@@ -452,24 +450,7 @@ impl ApiCodec for BraviaCodec {
             .iter()
             .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
             .collect();
-        let response = decode_response(status, pairs, body);
-        let violations = response
-            .findings
-            .iter()
-            .filter(|finding| finding.severity == Severity::Violation)
-            .map(|finding| finding.rule.to_owned())
-            .collect();
-        let code = match response.error() {
-            Some(reply) => Some(DecodedCode {
-                code: reply.code.to_string(),
-                reason: reply.entry.map(|entry| entry.reason.clone()),
-            }),
-            None => response.entry().map(|entry| DecodedCode {
-                code: entry.code.to_string(),
-                reason: Some(entry.reason.clone()),
-            }),
-        };
-        Decoded { code, violations }
+        Decoded::from_reading(&decode_response(status, pairs, body).into_reading())
     }
 }
 
