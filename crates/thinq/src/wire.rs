@@ -29,7 +29,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use devfault_core::calendar::{civil_from_days, days_in_month};
+use devfault_core::calendar::{UtcTime, days_in_month};
 use devfault_core::{Entry, Finding, HttpStatus, Reading, ReadingKind, RetryAfter, TemplateError};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
@@ -464,9 +464,7 @@ pub fn format_timestamp(t: SystemTime) -> String {
     } else {
         (seconds, micros)
     };
-    let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
-    let of_day = seconds.rem_euclid(86_400);
-    let (hour, minute, second) = (of_day / 3_600, of_day / 60 % 60, of_day % 60);
+    let UtcTime { year, month, day, hour, minute, second } = UtcTime::from_unix_seconds(seconds);
     // Digits written by hand rather than by `format!`: every cloud reply carries a timestamp,
     // and the formatting machinery cost more than the rest of a state read's envelope.
     let mut out = *b"0000-00-00T00:00:00.000000";
@@ -474,9 +472,9 @@ pub fn format_timestamp(t: SystemTime) -> String {
         (0..4, year),
         (5..7, i64::from(month)),
         (8..10, i64::from(day)),
-        (11..13, hour),
-        (14..16, minute),
-        (17..19, second),
+        (11..13, i64::from(hour)),
+        (14..16, i64::from(minute)),
+        (17..19, i64::from(second)),
         (20..26, micros),
     ];
     for (range, mut value) in fields {
