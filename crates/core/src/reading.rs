@@ -44,13 +44,14 @@ pub struct Reading {
     pub status: u16,
     /// What the body says.
     pub kind: ReadingKind,
-    /// The error code exactly as written on the wire (`40801`, `"1222"` as `1222`); `None` when
-    /// the body wrote none.
+    /// The error code as written on the wire, without JSON quotes (`40801`, `1222`); `None`
+    /// when the body wrote none.
     pub code: Option<String>,
     /// The error message as sent, for error bodies.
     pub message: Option<String>,
-    /// The registry row the response stands for, as the vendor's wire module decides it (the
-    /// error's row, or for BRAVIA also the HTTP row of a bare or unreadable error status).
+    /// The registry row the response stands for, as the vendor's wire module decides it: the
+    /// error's row, or, for an API whose HTTP errors are rows of its table, the row of a bare
+    /// or unreadable error status.
     pub entry: Option<&'static Entry>,
     /// Rules broken and variants tolerated, in the order they were noticed.
     pub findings: Vec<Finding>,
@@ -74,9 +75,9 @@ impl Reading {
         self.kind == ReadingKind::Error || self.status >= 400 || self.status < 200
     }
 
-    /// The code the response stands for: the one written on the wire, else the code of its
-    /// registry row (a BRAVIA 401 without a body stands for row 401). Codes are written in the
-    /// registry's own notation, so this is only for rows of `entry`'s registry.
+    /// The code the response stands for, with its row: the code written on the wire, else the
+    /// code of [`Reading::entry`] (an empty 401 that stands for row 401 gives `401`). A row's
+    /// code is written as a plain integer; only the wire's text keeps a space's leading zeros.
     pub fn code_or_entry(&self) -> Option<(String, Option<&'static Entry>)> {
         match (&self.code, self.entry) {
             (Some(code), entry) => Some((code.clone(), entry)),
