@@ -7,7 +7,7 @@ use std::fmt;
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use devfault_core::Entry;
+use devfault_core::{Entry, Reading};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -97,6 +97,23 @@ pub struct Decoded {
     pub code: Option<DecodedCode>,
     /// The rules of the API it breaks, by id.
     pub violations: Vec<String>,
+}
+
+impl Decoded {
+    /// What the journal records of a vendor's [`Reading`]: every codec calls this, so the
+    /// journals of two APIs cannot read the same kind of response differently.
+    ///
+    /// The code is the one written on the wire; when the body wrote none, it is the code of the
+    /// registry row the response stands for, as the vendor's wire module decides (a BRAVIA 401
+    /// with no body stands for row 401; a ThinQ reply without `error` stands for no row). The
+    /// reason is that row's.
+    pub fn from_reading(reading: &Reading) -> Decoded {
+        let code = reading.code_or_entry().map(|(code, entry)| DecodedCode {
+            code,
+            reason: entry.map(|entry| entry.reason.clone()),
+        });
+        Decoded { code, violations: reading.violations().map(str::to_owned).collect() }
+    }
 }
 
 /// The code a vendor decoder reads in a response.

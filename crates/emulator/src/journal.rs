@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
@@ -596,42 +596,21 @@ pub fn now_rfc3339() -> String {
 
 /// A time as RFC 3339 UTC with milliseconds; the epoch for a time before it.
 pub fn rfc3339_of(time: SystemTime) -> String {
-    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-    rfc3339(since.as_secs(), since.subsec_millis())
+    devfault_core::calendar::rfc3339_millis(time)
 }
 
 /// Seconds and milliseconds since the Unix epoch as RFC 3339 UTC.
+#[cfg(test)]
 fn rfc3339(secs: u64, millis: u32) -> String {
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// Year, month and day of a count of days since 1970-01-01 (Howard Hinnant's algorithm,
-/// for dates from 1970 on).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
+    use std::time::{Duration, UNIX_EPOCH};
+    rfc3339_of(UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_millis(millis.into()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
+    use std::time::UNIX_EPOCH;
 
     fn entry(device: &str) -> JournalEntry {
         JournalEntry {

@@ -32,7 +32,7 @@ use serde_json::{Value, json};
 
 use crate::Code;
 use crate::region::Region;
-use crate::wire::{self, Outcome};
+use crate::wire::{self, ResponseBody};
 
 pub use crate::resources::{Profile, Property, State, command};
 
@@ -589,13 +589,13 @@ impl Client {
                 ),
             ));
         }
-        match reply.outcome {
-            Outcome::Success { response: Some(response) } => Ok(response),
-            Outcome::Success { response: None } => Err(failure(
+        match reply.body {
+            ResponseBody::Success { response: Some(response) } => Ok(response),
+            ResponseBody::Success { response: None } => Err(failure(
                 FailureKind::Protocol,
                 format!("HTTP {status} with an envelope without `response`"),
             )),
-            Outcome::Error(error) => {
+            ResponseBody::Error(error) => {
                 let code = error.code.to_string();
                 let mut f = failure(FailureKind::Api, error.message.clone())
                     .with_code(code, error.entry)
@@ -605,9 +605,11 @@ impl Client {
                 }
                 Err(f)
             }
-            Outcome::Bare | Outcome::Unreadable { .. } => {
-                let what = match &reply.outcome {
-                    Outcome::Unreadable { reason, excerpt } => format!("{reason}: {excerpt:?}"),
+            ResponseBody::Bare | ResponseBody::Unreadable { .. } => {
+                let what = match &reply.body {
+                    ResponseBody::Unreadable { reason, excerpt } => {
+                        format!("{reason}: {excerpt:?}")
+                    }
                     _ => "an empty body".to_owned(),
                 };
                 let kind = if status >= 400 { FailureKind::Http } else { FailureKind::Unreadable };

@@ -422,25 +422,10 @@ fn get_current_time(_: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     }
 }
 
-/// `YYYY-MM-DDThh:mm:ss` of a Unix time, UTC (Howard Hinnant's civil-from-days).
+/// `YYYY-MM-DDThh:mm:ss` of a Unix time, UTC.
 pub(crate) fn utc_date_time(seconds: u64) -> String {
-    let days = i64::try_from(seconds / 86_400).unwrap_or(0);
-    let rest = seconds % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-        rest / 3_600,
-        rest % 3_600 / 60,
-        rest % 60
-    )
+    let seconds = i64::try_from(seconds).unwrap_or(i64::MAX / 2);
+    devfault_core::calendar::UtcTime::from_unix_seconds(seconds).date_time()
 }
 
 fn get_led_indicator_status(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {

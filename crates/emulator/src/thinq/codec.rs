@@ -6,14 +6,14 @@
 
 use axum::http::HeaderMap;
 use axum::response::Response;
-use devfault_core::{Entry, Severity};
+use devfault_core::Entry;
 use devfault_thinq::Code;
 use devfault_thinq::wire::decode_response;
 use serde_json::Value;
 
 use super::Refusal;
 use super::router::{ENDPOINTS, matches, refuse, reply_message_id};
-use crate::codec::{ApiCodec, Classified, Decoded, DecodedCode, ResolvedCode};
+use crate::codec::{ApiCodec, Classified, Decoded, ResolvedCode};
 
 const HOW: &str = "list the codes with `devfault list --api thinq`";
 
@@ -148,18 +148,7 @@ impl ApiCodec for ThinqCodec {
             .iter()
             .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
             .collect();
-        let response = decode_response(status, pairs, body, None);
-        let violations = response
-            .findings
-            .iter()
-            .filter(|finding| finding.severity == Severity::Violation)
-            .map(|finding| finding.rule.to_owned())
-            .collect();
-        let code = response.error().map(|reply| DecodedCode {
-            code: reply.code.to_string(),
-            reason: reply.entry.map(|entry| entry.reason.clone()),
-        });
-        Decoded { code, violations }
+        Decoded::from_reading(&decode_response(status, pairs, body, None).into_reading())
     }
 }
 

@@ -143,8 +143,8 @@ pub fn assert_code(response: &HttpResponse, status: u16, code: u32) -> String {
 pub fn result(response: &HttpResponse) -> Vec<Value> {
     let decoded = decode(response);
     assert!(decoded.is_conforming(), "{:?}", decoded.findings);
-    match decoded.outcome {
-        devfault_bravia::wire::Outcome::Success { result, .. } => result,
+    match decoded.body {
+        devfault_bravia::wire::ResponseBody::Success { result, .. } => result,
         other => panic!("not a success: {other:?} ({:?})", String::from_utf8_lossy(&response.body)),
     }
 }
