@@ -396,16 +396,19 @@ class Emulator:
                     raise EmulatorError(f"the scenario file {scenario_file} does not exist")
             args += ["--scenario", str(scenario_file)]
         with open(workdir / "serve.log", "wb") as log:
-            self._proc = subprocess.Popen(
-                args,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                # Its own session: a Ctrl-C in the terminal reaches Python, which stops the
-                # server in order, and not the server first, under a running test.
-                start_new_session=True,
-                preexec_fn=_die_with_parent(),
-            )
+            try:
+                self._proc = subprocess.Popen(
+                    args,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    # Its own session: a Ctrl-C in the terminal reaches Python, which stops
+                    # the server in order, and not the server first, under a running test.
+                    start_new_session=True,
+                    preexec_fn=_die_with_parent(),
+                )
+            except OSError as err:
+                raise EmulatorError(f"cannot run {args[0]}: {err}") from None
         _running.add(self)
         deadline = time.monotonic() + self.ready_timeout
         pause = 0.001
