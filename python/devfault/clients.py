@@ -63,14 +63,15 @@ def pybravia_client(
     def record_wol_packet(packet: bytes) -> None:
         packets.append(packet)
 
-    client.wol_packets = packets
-    client._send_wol_packet = record_wol_packet
+    # Set on the instance, not the class: other clients of the process are left as they are.
+    setattr(client, "wol_packets", packets)
+    setattr(client, "_send_wol_packet", record_wol_packet)
     return client
 
 
 def braviaproapi_client(emulator: Emulator, display: int = 0, *, passcode: str | None = None) -> Any:
     """A `braviaproapi.BraviaClient` for one display, with the emulator's PSK (or `passcode`)."""
-    from braviaproapi import BraviaClient
+    from braviaproapi import BraviaClient  # type: ignore[import-untyped,unused-ignore]
 
     target = emulator.display(display)
     key = passcode if passcode is not None else (emulator.psk or "0000")
@@ -86,7 +87,7 @@ def _loopback_only_resolver() -> Any:
 
         async def resolve(
             self, host: str, port: int = 0, family: int = socket.AF_INET
-        ) -> list[dict[str, Any]]:
+        ) -> list[Any]:
             raise OSError(f"a request tried to resolve {host!r}: only 127.0.0.1 may be reached")
 
         async def close(self) -> None:
@@ -106,7 +107,7 @@ def lg_hosts_resolver(port: int) -> Any:
 
         async def resolve(
             self, host: str, port_: int = 0, family: int = socket.AF_INET
-        ) -> list[dict[str, Any]]:
+        ) -> list[Any]:
             if not host.endswith(".lgthinq.com"):
                 raise OSError(f"a request tried to resolve {host!r}: only *.lgthinq.com is mapped")
             self.resolved.append(host)
@@ -141,9 +142,9 @@ def _local_thinq_api_class() -> type:
     """`ThinQApi` with its one URL builder pointed at a base URL (built once, on first use)."""
     global _LOCAL_THINQ_API
     if _LOCAL_THINQ_API is None:
-        from thinqconnect import ThinQApi
+        from thinqconnect import ThinQApi  # type: ignore[import-untyped,unused-ignore]
 
-        class LocalThinQApi(ThinQApi):  # type: ignore[misc, valid-type]
+        class LocalThinQApi(ThinQApi):  # type: ignore[misc,unused-ignore]
             """LG's `ThinQApi`, every request sent to `base_url` (an emulator's cloud)."""
 
             def __init__(self, *args: Any, base_url: str, **kwargs: Any) -> None:
@@ -209,7 +210,7 @@ async def thinq_tls_api(
     `thinq_tls=True`), certificate verification off (it is self-signed). The resolver is
     `api.devfault_resolver`; its `resolved` list names the hosts the SDK asked for."""
     import aiohttp
-    from thinqconnect import ThinQApi
+    from thinqconnect import ThinQApi  # type: ignore[import-untyped,unused-ignore]
 
     port = urllib.parse.urlsplit(emulator.thinq_tls_url).port
     if port is None:
@@ -223,5 +224,5 @@ async def thinq_tls_api(
             country_code=country,
             client_id=client_id,
         )
-        api.devfault_resolver = resolver
+        setattr(api, "devfault_resolver", resolver)
         yield api

@@ -1,7 +1,21 @@
 """Assertions the interop tests share: each failure says what was expected and what came.
 
 The tests run under pytest with the devfault plugin (the `devfault` fixture and marker, from
-the installed `devfault` package); scripts/interop runs them.
+the installed `devfault` package); scripts/interop runs them. A script in the former style
+(`Suite`, `Emulator("name", ...)`, `@suite.case(...)`) ports mechanically:
+
+    x = Emulator("label", psk=P, ...)        x = pytest.mark.devfault(psk=P, ...)
+    @suite.case("what", x)                   @x
+    async def name(emulator: Emulator)       async def test_name(devfault: Emulator): "what."
+    emulator.thinq_url() / thinq_token()     devfault.thinq_url / devfault.thinq_token
+    emulator.host_port(), client by hand     devfault.clients.pybravia_client(devfault), ...
+    emulator.patch_device(id, p)             devfault.patch(p, device=id)
+    emulator.admin("POST", "/faults", r)     devfault.add_fault(**r)
+    emulator.journal_codes(m)                devfault.codes(m)
+    e["request"].get("rpc_method")           e.rpc_method (journal entries are Exchanges)
+    e["response"]["status"], ["body"]        e.status, e.response_body
+    (e.get("fault") or {}).get("action")     e.fault
+    a loop of suite.case over a table        @pytest.mark.parametrize over the table
 """
 
 from __future__ import annotations
