@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import socket
 import urllib.parse
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 from .emulator import Emulator, EmulatorError
 
@@ -69,7 +70,9 @@ def pybravia_client(
     return client
 
 
-def braviaproapi_client(emulator: Emulator, display: int = 0, *, passcode: str | None = None) -> Any:
+def braviaproapi_client(
+    emulator: Emulator, display: int = 0, *, passcode: str | None = None
+) -> Any:
     """A `braviaproapi.BraviaClient` for one display, with the emulator's PSK (or `passcode`)."""
     from braviaproapi import BraviaClient  # type: ignore[import-untyped,unused-ignore]
 
@@ -192,9 +195,7 @@ async def thinq_api(
 ) -> AsyncIterator[Any]:
     """`async with thinq_api(emu) as api:` a `ThinQApi` on a fresh loopback-only session."""
     async with loopback_session() as session:
-        yield local_thinq_api(
-            emulator, session, token=token, country=country, client_id=client_id
-        )
+        yield local_thinq_api(emulator, session, token=token, country=country, client_id=client_id)
 
 
 @asynccontextmanager

@@ -23,9 +23,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 __all__ = [
     "AdminError",
@@ -565,7 +566,9 @@ class Emulator:
             raise AdminError(method, path, err.code, str(message)) from None
         except (urllib.error.URLError, OSError) as err:
             state = "running" if self.running else f"not running (log: {self._server_message()})"
-            raise EmulatorError(f"admin API {method} {path}: {err}; the server is {state}") from None
+            raise EmulatorError(
+                f"admin API {method} {path}: {err}; the server is {state}"
+            ) from None
         return json.loads(raw) if raw else None
 
     def index(self) -> dict[str, Any]:
@@ -604,7 +607,9 @@ class Emulator:
         pin = self.admin("GET", f"/devices/{_quote(self._device_id(device))}/pin")["pin"]
         return None if pin is None else str(pin)
 
-    def provocations(self, api: str | None = None, *, device: str | None = None) -> list[Provocation]:
+    def provocations(
+        self, api: str | None = None, *, device: str | None = None
+    ) -> list[Provocation]:
         """How to provoke each code: of one device, of one API (`bravia`, `thinq`), or of
         every API served."""
         if device is not None:
@@ -743,7 +748,9 @@ def _provocation(api: str, entry: Mapping[str, Any]) -> Provocation:
     return Provocation(api, str(entry["code"]), str(entry["via"]), str(entry["how"]))
 
 
-def _rule(action: str, match: Mapping[str, Any] | None, fields: Mapping[str, Any]) -> dict[str, Any]:
+def _rule(
+    action: str, match: Mapping[str, Any] | None, fields: Mapping[str, Any]
+) -> dict[str, Any]:
     if action not in ACTIONS:
         raise ValueError(f"action={action!r} is not one of {', '.join(ACTIONS)}")
     rule: dict[str, Any] = {"action": action}

@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import pytest
 
@@ -65,7 +66,9 @@ class EmulatorPool:
         try:
             emulator.start()
         except EmulatorError as err:
-            self._failures[key] = f"the emulator with {options or 'no options'} did not start: {err}"
+            self._failures[key] = (
+                f"the emulator with {options or 'no options'} did not start: {err}"
+            )
             raise EmulatorError(self._failures[key]) from None
         self._emulators[key] = emulator
         return emulator

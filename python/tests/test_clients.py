@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
-
 from devfault import Emulator, EmulatorError
 from devfault.clients import (
     braviaproapi_client,
@@ -72,4 +69,3 @@ async def test_the_thinq_base_url_must_be_loopback(devfault: Emulator) -> None:
     async with loopback_session() as session:
         with pytest.raises(EmulatorError, match="must be http://127.0.0.1:PORT"):
             local_thinq_api(Elsewhere(), session)  # type: ignore[arg-type]
-    assert asyncio.get_running_loop() is not None

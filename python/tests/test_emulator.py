@@ -4,16 +4,14 @@ operation."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import sysconfig
 import urllib.request
 from pathlib import Path
 
-import pytest
-
 import devfault
+import pytest
 from devfault import AdminError, Emulator, EmulatorError
 
 
@@ -132,7 +130,7 @@ def test_state_patches(devfault: Emulator) -> None:
     with pytest.raises(AdminError) as raised:
         devfault.patch(power="asleep")
     assert raised.value.status == 400 and "asleep" in raised.value.message
-    with pytest.raises(AdminError, match="no device \"tv-9\""):
+    with pytest.raises(AdminError, match='no device "tv-9"'):
         devfault.state("tv-9")
     with pytest.raises(ValueError, match="needs a state patch"):
         devfault.patch()
@@ -141,10 +139,14 @@ def test_state_patches(devfault: Emulator) -> None:
 def test_fault_rules_with_keywords(devfault: Emulator) -> None:
     rule = devfault.add_fault("code", code=40801, method="setAudioVolume", count=1)
     assert rule.action == "code" and rule.match == {"api": "bravia", "method": "setAudioVolume"}
-    answer = rpc(devfault.bravia_url, "audio", "setAudioVolume", [{"target": "speaker", "volume": "5"}])
+    answer = rpc(
+        devfault.bravia_url, "audio", "setAudioVolume", [{"target": "speaker", "volume": "5"}]
+    )
     assert answer["error"] == [40801, "Volume Out of Range"]
     assert devfault.faults() == []  # count 1: expired
-    second = devfault.add_fault("status", status=503, match={"service": "system"}, headers={"Retry-After": "5"})
+    second = devfault.add_fault(
+        "status", status=503, match={"service": "system"}, headers={"Retry-After": "5"}
+    )
     third = devfault.add_fault("delay", delay_ms=1, device="bravia-0")
     assert [r.id for r in devfault.faults()] == [second.id, third.id]
     devfault.remove_fault(second)
@@ -167,7 +169,9 @@ def test_fault_rules_refused_with_the_reason(devfault: Emulator) -> None:
     with pytest.raises(AdminError, match=r"rule \[1\]"):
         devfault.add_faults([{"action": "reset"}, {"action": "code", "code": 99999999}])
     assert devfault.faults() == []
-    added = devfault.add_faults([{"action": "reset", "method": "getPowerStatus"}, {"action": "no_answer", "count": 1}])
+    added = devfault.add_faults(
+        [{"action": "reset", "method": "getPowerStatus"}, {"action": "no_answer", "count": 1}]
+    )
     assert [r.action for r in added] == ["reset", "no_answer"]
 
 
@@ -181,15 +185,24 @@ def test_journal_as_objects_and_waiting(devfault: Emulator) -> None:
     rpc(devfault.bravia_url, "system", "getPowerStatus", [])
     newest, oldest = devfault.journal()
     assert (newest.rpc_method, newest.code, newest.status) == ("getPowerStatus", None, 200)
-    assert (oldest.rpc_method, oldest.code, oldest.reason) == ("setAudioVolume", "40801", "Volume Out of Range")
-    assert oldest.service == "audio" and oldest.path == "/sony/audio" and oldest.http_method == "POST"
+    assert (oldest.rpc_method, oldest.code, oldest.reason) == (
+        "setAudioVolume",
+        "40801",
+        "Volume Out of Range",
+    )
+    assert (
+        oldest.service == "audio" and oldest.path == "/sony/audio" and oldest.http_method == "POST"
+    )
     assert oldest.response_json()["error"][0] == 40801
     assert devfault.codes("setAudioVolume") == ["40801"]
     assert devfault.journal(limit=1) == [newest]
     assert devfault.wait_for_exchange(code=40801).seq == oldest.seq
     assert devfault.wait_for_exchange(status=lambda s: s == 200, after=oldest.seq) == newest
     assert devfault.exchanges(device="bravia-0", api="bravia") == [newest, oldest]
-    with pytest.raises(EmulatorError, match=r"no exchange with \{'rpc_method': 'getVersions'\} within 0.2 s; the last ones: #"):
+    with pytest.raises(
+        EmulatorError,
+        match=r"no exchange with \{'rpc_method': 'getVersions'\} within 0.2 s; the last ones: #",
+    ):
         devfault.wait_for_exchange(0.2, rpc_method="getVersions")
     with pytest.raises(TypeError, match="no attribute 'colour'"):
         devfault.exchanges(colour="red")
@@ -233,17 +246,17 @@ def test_pin_and_reset(devfault: Emulator) -> None:
     assert devfault.state()["power"] == "active" and devfault.faults() == []
 
 
-def test_admin_is_reached_without_the_environment_s_proxy(monkeypatch: pytest.MonkeyPatch, devfault: Emulator) -> None:
+def test_admin_is_reached_without_the_environment_s_proxy(
+    monkeypatch: pytest.MonkeyPatch, devfault: Emulator
+) -> None:
     monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
     assert devfault.state()["power"] == "active"
 
 
 def test_every_emulator_is_stopped_at_exit() -> None:
-    code = (
-        "import devfault, sys\n"
-        "emu = devfault.Emulator().start()\n"
-        "print(emu.pid, flush=True)\n"
+    code = "import devfault, sys\nemu = devfault.Emulator().start()\nprint(emu.pid, flush=True)\n"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert not alive(int(out.stdout))

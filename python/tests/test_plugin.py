@@ -12,9 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-
 from devfault import Emulator
-
 from test_emulator import alive
 
 # The inner sessions: no cache files, no asyncio plugin (their tests are synchronous).
@@ -68,7 +66,9 @@ def test_markers_choose_the_emulator(pytester: pytest.Pytester) -> None:
             assert [d.id for d in devfault.displays] == ["bravia-0", "bravia-1"]
             assert devfault.state("bravia-1")["power"] == "standby"
 
-        @pytest.mark.devfault(scenario={"displays": {"config": {"quirks": {"interface_version": "5.0.1"}}}})
+        V5 = {"displays": {"config": {"quirks": {"interface_version": "5.0.1"}}}}
+
+        @pytest.mark.devfault(scenario=V5)
         def test_scenario_dict(devfault, devfault_pool):
             assert len(devfault_pool) == 4
         """
@@ -106,13 +106,15 @@ def test_one_run_per_code(pytester: pytest.Pytester, devfault: Emulator) -> None
         def test_display_answers(devfault, devfault_code):
             devfault.add_fault(**devfault_code.fault_rule(method="getPowerStatus"))
             body = json.dumps({"method": "getPowerStatus", "params": [], "id": 1, "version": "1.0"})
-            request = urllib.request.Request(devfault.bravia_url + "/sony/system", data=body.encode())
+            url = devfault.bravia_url + "/sony/system"
+            request = urllib.request.Request(url, data=body.encode())
             opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
             try:
                 opener.open(request, timeout=10).read()
             except urllib.error.HTTPError:
                 pass  # codes of the HTTP layer come with their status
-            assert devfault.wait_for_exchange(rpc_method="getPowerStatus").code == devfault_code.code
+            exchange = devfault.wait_for_exchange(rpc_method="getPowerStatus")
+            assert exchange.code == devfault_code.code
 
         @pytest.mark.devfault_codes("thinq", codes=["1222", 2304])
         def test_some(devfault_code):
