@@ -3,6 +3,7 @@
 mod api;
 mod check;
 mod cli;
+mod dashboard;
 mod client_bravia;
 mod client_thinq;
 mod decode;

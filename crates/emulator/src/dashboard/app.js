@@ -61,7 +61,7 @@ function say(text, kind = "info") {
   close.addEventListener("click", () => p.remove());
   p.append(close);
   box.prepend(p);
-  while (box.children.length > 4) box.lastChild.remove();
+  while (box.children.length > 3) box.lastChild.remove();
   if (kind === "info") setTimeout(() => p.remove(), 6000);
 }
 
@@ -175,7 +175,9 @@ function deviceCard(device) {
       button("Volume +", patch({ volume: { speaker: (speaker || 0) + 1 } }, "volume up"), { "aria-label": `${device.id} volume up` }),
       button(s.mute ? "Unmute" : "Mute", patch({ mute: !s.mute }, s.mute ? "unmute" : "mute")));
   } else if ("online" in s) {
-    const run = s.state && s.state.runState ? s.state.runState.currentState : null;
+    // A washer's state is a list of locations (MAIN, MINI); a patch sets every location.
+    const first = Array.isArray(s.state) ? s.state[0] : s.state;
+    const run = first && first.runState ? first.runState.currentState : null;
     facts.append(`${s.alias || ""} (${s.deviceType}) `, onOff(s.online, "online", "offline"), ", remote control ",
       onOff(s.remoteControlEnabled, "on", "off"), run ? `, run state ${run}` : "");
     actions.append(
@@ -246,13 +248,19 @@ function addEntry(entry) {
   lastSeq = Math.max(lastSeq, entry.seq);
   if (!$("journal").hidden) renderJournal();
   if (!$("devices").hidden) scheduleDeviceRefresh();
+  if (!$("faults").hidden && entry.fault) scheduleFaultRefresh();
 }
 
-let refreshTimer = null;
-function scheduleDeviceRefresh() {
-  if (refreshTimer) return;
-  refreshTimer = setTimeout(() => { refreshTimer = null; attempt("Refreshing devices", loaders.devices); }, 500);
+/** A function that runs `action` once, 300 ms after the last of a burst of calls. */
+function debounced(what, action) {
+  let timer = null;
+  return () => {
+    if (timer) return;
+    timer = setTimeout(() => { timer = null; attempt(what, action); }, 300);
+  };
 }
+const scheduleDeviceRefresh = debounced("Refreshing devices", () => loaders.devices());
+const scheduleFaultRefresh = debounced("Refreshing rules", () => loaders.faults());
 
 async function openEntry(seq) {
   const lang = $("registry-lang").value;
