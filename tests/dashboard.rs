@@ -244,11 +244,9 @@ async fn the_dashboard_shows_and_steers_the_devices_in_chromium() {
         builder.capabilities(capabilities);
     }
     let client = builder.connect(&driver_url).await.expect("a chromium session");
-    let outcome = tokio::time::timeout(
-        Duration::from_secs(90),
-        drive(&client, &driver_url, admin, display),
-    )
-    .await;
+    let outcome =
+        tokio::time::timeout(Duration::from_secs(90), drive(&client, &driver_url, admin, display))
+            .await;
     let _ = client.close().await;
     outcome.expect("the dashboard test finishes within 90 s");
 }
@@ -269,8 +267,7 @@ async fn drive(client: &Client, driver: &str, admin: SocketAddr, display: Socket
     click_on(client, Locator::XPath("//article[@data-key='bravia-0']//button[.='Standby']")).await;
     wait_text(client, "article[data-key='bravia-0']", "power standby").await;
     assert_eq!(admin_get(admin, "/devices/bravia-0").await["state"]["power"], "standby");
-    let refused =
-        rpc(display, "avContent", "getSourceList", json!([{"scheme": "extInput"}])).await;
+    let refused = rpc(display, "avContent", "getSourceList", json!([{"scheme": "extInput"}])).await;
     assert_eq!(refused["error"][0], 7, "{refused}");
     click(client, "nav a[href='#journal']").await;
     let row = wait_text(client, "#journal-rows tr[data-code='7']", "getSourceList").await;
@@ -291,6 +288,15 @@ async fn drive(client: &Client, driver: &str, admin: SocketAddr, display: Socket
     let diagnosis = text_of(client, "#journal-detail pre.diagnosis").await;
     assert!(diagnosis.starts_with("HTTP 200 OK, bravia 7 \"not power-on\""), "{diagnosis}");
     screenshot(client, "journal.png").await;
+    // The README's picture: the top of the journal with this entry open, no messages.
+    client
+        .execute(
+            "document.getElementById('messages').replaceChildren(); window.scrollTo(0, 0)",
+            vec![],
+        )
+        .await
+        .expect("scrolled");
+    screenshot(client, "readme.png").await;
 
     // A fault rule through the form, which fires on the next matching request.
     click(client, "nav a[href='#faults']").await;

@@ -3,9 +3,9 @@
 mod api;
 mod check;
 mod cli;
-mod dashboard;
 mod client_bravia;
 mod client_thinq;
+mod dashboard;
 mod decode;
 mod lint;
 mod serve;

@@ -315,6 +315,8 @@ async function follow() {
     }
     throw new ApiError("the admin API closed the journal stream");
   } catch (error) {
+    // Waiting for a token: the token form starts the stream again.
+    if (!$("token-form").hidden) return;
     say(`Live journal: ${error.message}; trying again in 3 s`, "error");
   } finally {
     badge.textContent = "off";
@@ -343,6 +345,7 @@ async function registryOf(apiName) {
 }
 
 async function fillCodes() {
+  if (!$("f-api").value) { $("f-code").replaceChildren(); return; }
   const entries = await registryOf($("f-api").value);
   $("f-code").replaceChildren(...entries.map((e, i) =>
     el("option", { value: i }, `${e.code} — ${e.reason}${e.message !== e.reason ? ` (“${e.message}”)` : ""}`)));
@@ -389,6 +392,7 @@ async function addRule() {
     return value;
   };
   if (rule.action === "code") {
+    if (!rule.match.api) throw new ApiError("a code rule answers a code of one API: choose bravia or thinq");
     const entries = await registryOf(rule.match.api);
     const entry = entries[Number($("f-code").value)];
     if (!entry) throw new ApiError("choose a code");
