@@ -159,7 +159,7 @@ struct EventParams {
 
 /// What an event stream has yet to send.
 struct Feed {
-    receiver: tokio::sync::broadcast::Receiver<crate::journal::Recorded>,
+    receiver: crate::journal::Subscription,
     /// Entries the journal held, newer than `?since=`, oldest first.
     replay: VecDeque<JournalEntry>,
     /// The newest sequence number replayed: a live entry up to it was sent already.

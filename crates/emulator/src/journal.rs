@@ -13,6 +13,7 @@
 //! which are evicted unread.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -477,8 +478,37 @@ pub struct Journal {
     capacity: usize,
     inner: Mutex<Ring>,
     /// Every recorded exchange, to the live subscribers (the admin API's event stream).
-    /// Without a subscriber, a send is one uncontended lock and nothing is kept.
     events: tokio::sync::broadcast::Sender<Recorded>,
+    /// How many [`Subscription`]s are alive: without one, recording skips the channel, whose
+    /// send takes a lock every display's requests would otherwise contend on.
+    subscribers: Arc<AtomicUsize>,
+}
+
+/// The exchanges recorded since [`Journal::subscribe`], in the order they are sent (two
+/// recorded at the same moment by two connections may arrive in either order).
+#[derive(Debug)]
+pub struct Subscription {
+    receiver: tokio::sync::broadcast::Receiver<Recorded>,
+    subscribers: Arc<AtomicUsize>,
+}
+
+impl Subscription {
+    /// The next exchange; [`RecvError::Lagged`](tokio::sync::broadcast::error::RecvError)
+    /// with how many were missed when more than [`SUBSCRIBER_BACKLOG`] came in between.
+    pub async fn recv(&mut self) -> Result<Recorded, tokio::sync::broadcast::error::RecvError> {
+        self.receiver.recv().await
+    }
+
+    /// The next exchange if one is waiting.
+    pub fn try_recv(&mut self) -> Result<Recorded, tokio::sync::broadcast::error::TryRecvError> {
+        self.receiver.try_recv()
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.subscribers.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 #[derive(Debug, Default)]
@@ -495,13 +525,24 @@ impl Journal {
     /// A journal that keeps the newest `capacity` entries (0 keeps none).
     pub fn new(capacity: usize) -> Journal {
         let (events, _) = tokio::sync::broadcast::channel(SUBSCRIBER_BACKLOG);
-        Journal { capacity, inner: Mutex::new(Ring { next_seq: 1, ..Ring::default() }), events }
+        Journal {
+            capacity,
+            inner: Mutex::new(Ring { next_seq: 1, ..Ring::default() }),
+            events,
+            subscribers: Arc::new(AtomicUsize::new(0)),
+        }
     }
 
     /// Every exchange recorded from now on, as it is recorded (even with a capacity of 0). A
-    /// receiver more than [`SUBSCRIBER_BACKLOG`] exchanges behind is told how many it missed.
-    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Recorded> {
-        self.events.subscribe()
+    /// subscriber more than [`SUBSCRIBER_BACKLOG`] exchanges behind is told how many it missed.
+    /// An exchange recorded while this is called may or may not be sent: read
+    /// [`Journal::since`] after subscribing to be sure of it.
+    pub fn subscribe(&self) -> Subscription {
+        self.subscribers.fetch_add(1, Ordering::Relaxed);
+        Subscription {
+            receiver: self.events.subscribe(),
+            subscribers: Arc::clone(&self.subscribers),
+        }
     }
 
     /// The entry with this sequence number, while the journal still holds it.
@@ -593,7 +634,9 @@ impl Journal {
         drop(evicted);
         // Sent after the lock is released, so a subscriber never waits on the ring; an error
         // only says nobody listens.
-        let _ = self.events.send(Recorded(recorded));
+        if self.subscribers.load(Ordering::Relaxed) > 0 {
+            let _ = self.events.send(Recorded(recorded));
+        }
         seq
     }
 
@@ -810,6 +853,12 @@ mod tests {
             tokio::sync::broadcast::error::TryRecvError::Lagged(5)
         );
         assert_eq!(receiver.try_recv().map(|r| r.seq()).ok(), Some(7));
+        drop(receiver);
+        assert_eq!(journal.subscribers.load(Ordering::Relaxed), 0, "a dropped one is gone");
+        let mut late = journal.subscribe();
+        assert!(late.try_recv().is_err(), "nothing recorded before it subscribed");
+        journal.record(entry("bravia-0"));
+        assert_eq!(late.try_recv().map(|r| r.seq()).ok(), Some(SUBSCRIBER_BACKLOG as u64 + 7));
     }
 
     #[test]

@@ -246,12 +246,12 @@ function addEntry(entry) {
   journal.sort((a, b) => b.seq - a.seq);
   if (journal.length > KEEP) journal.length = KEEP;
   lastSeq = Math.max(lastSeq, entry.seq);
-  if (!$("journal").hidden) renderJournal();
+  if (!$("journal").hidden) scheduleJournalRender();
   if (!$("devices").hidden) scheduleDeviceRefresh();
   if (!$("faults").hidden && entry.fault) scheduleFaultRefresh();
 }
 
-/** A function that runs `action` once, 300 ms after the last of a burst of calls. */
+/** A function that runs `action` 300 ms after the first of a burst of calls, once for the burst. */
 function debounced(what, action) {
   let timer = null;
   return () => {
@@ -259,6 +259,8 @@ function debounced(what, action) {
     timer = setTimeout(() => { timer = null; attempt(what, action); }, 300);
   };
 }
+// At most a few redraws a second, however fast the exchanges come.
+const scheduleJournalRender = debounced("Showing the journal", async () => renderJournal());
 const scheduleDeviceRefresh = debounced("Refreshing devices", () => loaders.devices());
 const scheduleFaultRefresh = debounced("Refreshing rules", () => loaders.faults());
 
