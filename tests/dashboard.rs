@@ -337,6 +337,39 @@ async fn drive(client: &Client, driver: &str, admin: SocketAddr, display: Socket
         .await;
     screenshot(client, "registry.png").await;
 
+    // A 401 (an admin API that wants a token): the page asks for it, then sends it with every
+    // call. This server takes no token, so the browser's fetch plays the refusing server
+    // until the page has one.
+    client
+        .execute(
+            r#"window.seenAuth = [];
+            const realFetch = window.fetch;
+            window.fetch = (url, options) => {
+              window.seenAuth.push((options && options.headers && options.headers.Authorization) || null);
+              if (!sessionStorage.getItem("devfault-admin-token")) {
+                return Promise.resolve(new Response('{"error":"a bearer token is required"}',
+                  { status: 401, headers: { "Content-Type": "application/json" } }));
+              }
+              return realFetch(url, options);
+            };"#,
+            vec![],
+        )
+        .await
+        .expect("fetch wrapped");
+    click(client, "#registry-form button").await;
+    wait_text(client, "#messages", "HTTP 401, the admin API wants a token").await;
+    let asked = text_of(client, "#token-form p").await;
+    assert!(asked.starts_with("the admin API asks for a token"), "{asked}");
+    let focused = client.active_element().await.expect("focus").attr("id").await.expect("id");
+    assert_eq!(focused.as_deref(), Some("token-input"), "the token field has the focus");
+    client.active_element().await.expect("focus").send_keys("s3cret\u{E007}").await.expect("typed");
+    wait_text(client, "#registry-results article[data-code='40801']", "40801").await;
+    let seen = client.execute("return window.seenAuth", vec![]).await.expect("read");
+    assert_eq!(seen[0], Value::Null, "no token at first: {seen}");
+    assert_eq!(seen.as_array().and_then(|s| s.last()), Some(&json!("Bearer s3cret")), "{seen}");
+    let form_hidden = client.execute("return document.getElementById('token-form').hidden", vec![]);
+    assert_eq!(form_hidden.await.expect("read"), json!(true));
+
     // Readable on a narrow window: nothing wider than the window.
     client.set_window_size(400, 800).await.expect("narrow window");
     client.goto(&format!("{base}#devices")).await.expect("reloaded");
