@@ -101,7 +101,6 @@ const APIS: [&str; 2] = [devfault_bravia::API, devfault_thinq::API];
 /// The dashboard's routes, merged into the admin API's router.
 pub(crate) fn routes() -> Router<Arc<Admin>> {
     let mut router = Router::new()
-        .route("/ui", get(|| async { axum::response::Redirect::permanent("/ui/") }))
         .route("/journal/events", get(events))
         .route("/journal/{seq}", get(journal_entry))
         .route("/registry", get(registry));

@@ -132,9 +132,11 @@ async fn the_page_is_served_to_browsers_and_json_to_everyone_else() {
         assert_eq!(headers[header::CONTENT_TYPE], content_type, "{path}");
         assert!(body.contains(needle), "{path}");
     }
-    let (status, headers, _) = get(&admin, "/ui", None).await;
-    assert_eq!(status, StatusCode::PERMANENT_REDIRECT);
-    assert_eq!(headers[header::LOCATION], "/ui/");
+    let post = Request::builder().method("POST").uri("/ui/").body(Body::empty()).unwrap();
+    let response = router(Arc::clone(&admin)).oneshot(post).await.unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let body = to_bytes(response.into_body(), 1 << 16).await.unwrap();
+    assert_eq!(&body[..], br#"{"error":"/ui/ does not take POST; it takes GET"}"#);
     let (status, value) = get_json(&admin, "/ui/nosuch.js").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(value["error"].as_str().unwrap().contains("/ui/nosuch.js"));
@@ -296,4 +298,52 @@ async fn the_event_stream_replays_filters_follows_and_ends_with_the_server() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(value["error"].as_str().unwrap().ends_with("?since=SEQ (a sequence number)"));
     server.abort();
+}
+
+/// The rule the page's "Provoke now" posts (a BRAVIA code as a number, a ThinQ code as the
+/// string it is on the wire; the row's message when the code has several rows, the quoted
+/// one, or a template) is accepted for every code every default device lists.
+#[tokio::test]
+async fn every_provocation_can_be_provoked_now() {
+    let config = crate::server::ServeConfig {
+        bravia_addr: "127.0.0.1:0".parse().unwrap(),
+        admin_addr: "127.0.0.1:0".parse().unwrap(),
+        thinq_addr: "127.0.0.1:0".parse().unwrap(),
+        seed: Some(1),
+        ..crate::server::ServeConfig::default()
+    };
+    let running = crate::server::serve(config, std::future::pending()).await.unwrap();
+    let admin = Arc::clone(running.admin());
+    let mut provoked = 0;
+    for entry in admin.devices() {
+        let device = &entry.device;
+        for provocation in device.provocations() {
+            let (registry, code) = if device.api() == devfault_bravia::API {
+                (devfault_bravia::registry(), json!(provocation.code.parse::<u64>().unwrap()))
+            } else {
+                (devfault_thinq::registry(), json!(provocation.code))
+            };
+            let number = registry.space().parse(&provocation.code).unwrap();
+            let rows: Vec<_> = registry.rows(number).collect();
+            let quoted = |message: &str| provocation.how.contains(&json!(message).to_string());
+            let row = rows.iter().find(|row| quoted(&row.message)).or(rows.first()).unwrap();
+            let mut rule = json!({"match": {"api": device.api(), "device": device.id()},
+                                  "action": "code", "code": code, "count": 1});
+            if rows.len() > 1 || row.template.is_some() {
+                rule["message"] = json!(row.message);
+            }
+            let request = Request::builder()
+                .method("POST")
+                .uri("/faults")
+                .body(Body::from(rule.to_string()))
+                .unwrap();
+            let response = router(Arc::clone(&admin)).oneshot(request).await.unwrap();
+            let status = response.status();
+            let body = to_bytes(response.into_body(), 1 << 16).await.unwrap();
+            assert_eq!(status, StatusCode::CREATED, "{rule}: {}", String::from_utf8_lossy(&body));
+            provoked += 1;
+        }
+    }
+    assert!(provoked > 100, "{provoked}");
+    running.shutdown();
 }

@@ -429,8 +429,14 @@ loaders.provocations = async () => {
   $("provocation-rows").replaceChildren(...answer.provocations.map((p) => el("tr", { "data-code": p.code },
     el("td", {}, p.code), el("td", {}, p.via), el("td", { class: "how" }, p.how),
     el("td", {}, button("Provoke now", () => attempt(`Provoking ${p.code} on ${id}`, async () => {
-      const code = device.api === "bravia" ? Number(p.code) : p.code;
-      const added = await send("POST", "/faults", { match: { device: id }, action: "code", code, count: 1 });
+      const rule = { match: { api: device.api, device: id }, action: "code", count: 1 };
+      rule.code = device.api === "bravia" ? Number(p.code) : p.code;
+      // Which message: the row the "how" quotes when the code has several, the whole
+      // template when its message names a state the server fills in.
+      const rows = (await registryOf(device.api)).filter((e) => String(e.code) === p.code);
+      const row = rows.find((r) => p.how.includes(JSON.stringify(r.message))) || rows[0];
+      if (row && (rows.length > 1 || row.template)) rule.message = row.message;
+      const added = await send("POST", "/faults", rule);
       say(`Rule ${added.id} added: the next request to ${id} answers ${p.code}`);
     }), { "aria-label": `Provoke ${p.code} on ${id} now` })))));
 };
