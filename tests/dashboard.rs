@@ -3,6 +3,7 @@
 //! where chromium or chromedriver is missing; in CI (`CI=true`) that is a failure instead
 //! (`scripts/test` installs both).
 
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -223,7 +224,11 @@ async fn the_dashboard_shows_and_steers_the_devices_in_chromium() {
     let (Some(chromium), Some(driver)) = (on_path("chromium"), on_path("chromedriver")) else {
         let message = "chromium and chromedriver are not installed (apt-get install chromium chromium-driver; scripts/test does it)";
         assert!(std::env::var("CI").as_deref() != Ok("true"), "in CI: {message}");
-        eprintln!("SKIPPED the_dashboard_shows_and_steers_the_devices_in_chromium: {message}");
+        // Straight to the process's stderr, past the test harness's capture, so the skip shows.
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED the_dashboard_shows_and_steers_the_devices_in_chromium: {message}"
+        );
         return;
     };
     let (_serve, admin, display) = start_serve();
