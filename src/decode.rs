@@ -160,9 +160,13 @@ fn read_input(path: Option<&std::path::Path>) -> Result<(String, Vec<u8>)> {
     }
 }
 
-/// The diagnosis for people.
+/// The diagnosis for people, styled for stdout.
 pub fn text(diagnosis: &Diagnosis, lang: Lang) -> String {
-    let style = Style::for_stdout();
+    text_styled(diagnosis, lang, &Style::for_stdout())
+}
+
+/// The diagnosis for people, in `style`.
+pub fn text_styled(diagnosis: &Diagnosis, lang: Lang, style: &Style) -> String {
     let mut out = String::new();
     out.push_str(&style.bold(&diagnosis.summary()));
     out.push('\n');
@@ -191,7 +195,7 @@ pub fn text(diagnosis: &Diagnosis, lang: Lang) -> String {
     }
     if let Some(entry) = diagnosis.reading.entry {
         out.push('\n');
-        out.push_str(&render::entry_text(diagnosis.api.registry(), entry, lang, &style));
+        out.push_str(&render::entry_text(diagnosis.api.registry(), entry, lang, style));
     }
     out
 }

@@ -101,6 +101,11 @@ impl Style {
         Style { enabled }
     }
 
+    /// No styling: text for a page or a file, whatever stdout is.
+    pub fn plain() -> Style {
+        Style { enabled: false }
+    }
+
     /// `text` in bold when styling is on.
     pub fn bold(&self, text: &str) -> String {
         if self.enabled { format!("\x1b[1m{text}\x1b[0m") } else { text.to_owned() }

@@ -224,15 +224,15 @@ def test_waiting_sees_an_exchange_that_comes_later(devfault: Emulator) -> None:
 def test_provocations_and_their_rules(devfault: Emulator) -> None:
     bravia = {p.code: p for p in devfault.provocations("bravia")}
     assert bravia["40801"].via == "natural"
-    assert bravia["40000"].via == "fault"
+    assert bravia["40200"].via == "fault"
     thinq = devfault.provocations("thinq")
     assert len(thinq) == 61 and {p.api for p in thinq} == {"thinq"}
     by_device = devfault.provocations(device="bravia-0")
     assert by_device == devfault.provocations("bravia")
     with pytest.raises(EmulatorError, match="no API 'zigbee'"):
         devfault.provocations("zigbee")
-    devfault.add_fault(**bravia["40000"].fault_rule(method="getPowerStatus"))
-    assert rpc(devfault.bravia_url, "system", "getPowerStatus", [])["error"][0] == 40000
+    devfault.add_fault(**bravia["40200"].fault_rule(method="getPowerStatus"))
+    assert rpc(devfault.bravia_url, "system", "getPowerStatus", [])["error"][0] == 40200
     rule = next(p for p in thinq if p.code == "2209").fault_rule(device="fridge-kitchen")
     assert devfault.add_fault(**rule).raw["resolved"]["code"] == "2209"
 

@@ -80,13 +80,19 @@ async fn the_index_lists_every_endpoint_and_the_devices() {
 #[tokio::test]
 async fn every_listed_endpoint_is_served() {
     let f = fixture();
+    record(f.admin.journal(), "bravia-0");
     for endpoint in ENDPOINTS {
+        // Not JSON (the page, an endless event stream) or answered by the layer above (the
+        // registry): dashboard_tests.rs serves each of them.
+        if ["/ui/", "/journal/events", "/registry"].contains(&endpoint.path) {
+            continue;
+        }
         let id = if endpoint.path.starts_with("/faults") {
             f.admin.faults().add(RuleSpec::new(ActionKind::Reset)).unwrap().id.to_string()
         } else {
             "bravia-0".to_owned()
         };
-        let path = endpoint.path.replace("{id}", &id);
+        let path = endpoint.path.replace("{id}", &id).replace("{seq}", "1");
         let body = match (endpoint.method, endpoint.path) {
             ("POST", "/faults") => r#"{"action": "reset"}"#,
             ("POST", "/faults/seed") => r#"{"seed": 1}"#,

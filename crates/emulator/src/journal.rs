@@ -13,6 +13,7 @@
 //! which are evicted unread.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 
@@ -398,6 +399,13 @@ enum Stored {
 }
 
 impl Stored {
+    fn seq(&self) -> u64 {
+        match self {
+            Stored::Built(entry) => entry.seq,
+            Stored::Raw(seq, _) => *seq,
+        }
+    }
+
     fn device(&self) -> &str {
         match self {
             Stored::Built(entry) => &entry.device,
@@ -422,11 +430,70 @@ pub struct JournalQuery {
     pub device: Option<String>,
 }
 
+/// An exchange as it is recorded, for a [`Journal::subscribe`]r: its sequence number and
+/// device at once, the whole [`JournalEntry`] built only when asked for (by a subscriber
+/// that wants it), as the journal builds its entries only when read.
+#[derive(Clone, Debug)]
+pub struct Recorded(Stored);
+
+impl Recorded {
+    /// The entry's sequence number.
+    pub fn seq(&self) -> u64 {
+        self.0.seq()
+    }
+
+    /// The device's id.
+    pub fn device(&self) -> &str {
+        self.0.device()
+    }
+
+    /// The entry: classified, decoded, redacted.
+    pub fn entry(&self) -> JournalEntry {
+        self.0.build()
+    }
+}
+
+/// How many recorded exchanges a slow subscriber may fall behind before it misses some (and
+/// is told how many).
+pub const SUBSCRIBER_BACKLOG: usize = 256;
+
 /// The bounded journal of exchanges, shared by every device of an emulator.
 #[derive(Debug)]
 pub struct Journal {
     capacity: usize,
     inner: Mutex<Ring>,
+    /// Every recorded exchange, to the live subscribers (the admin API's event stream).
+    events: tokio::sync::broadcast::Sender<Recorded>,
+    /// How many [`Subscription`]s are alive: without one, recording skips the channel, whose
+    /// send takes a lock every display's requests would otherwise contend on.
+    subscribers: Arc<AtomicUsize>,
+}
+
+/// The exchanges recorded since [`Journal::subscribe`], in the order they are sent (two
+/// recorded at the same moment by two connections may arrive in either order).
+#[derive(Debug)]
+pub struct Subscription {
+    receiver: tokio::sync::broadcast::Receiver<Recorded>,
+    subscribers: Arc<AtomicUsize>,
+}
+
+impl Subscription {
+    /// The next exchange; [`RecvError::Lagged`](tokio::sync::broadcast::error::RecvError)
+    /// with how many were missed when more than [`SUBSCRIBER_BACKLOG`] came in between.
+    pub async fn recv(&mut self) -> Result<Recorded, tokio::sync::broadcast::error::RecvError> {
+        self.receiver.recv().await
+    }
+
+    /// The next exchange if one is waiting.
+    pub fn try_recv(&mut self) -> Result<Recorded, tokio::sync::broadcast::error::TryRecvError> {
+        self.receiver.try_recv()
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.subscribers.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 #[derive(Debug, Default)]
@@ -442,7 +509,52 @@ impl Journal {
 
     /// A journal that keeps the newest `capacity` entries (0 keeps none).
     pub fn new(capacity: usize) -> Journal {
-        Journal { capacity, inner: Mutex::new(Ring { next_seq: 1, ..Ring::default() }) }
+        let (events, _) = tokio::sync::broadcast::channel(SUBSCRIBER_BACKLOG);
+        Journal {
+            capacity,
+            inner: Mutex::new(Ring { next_seq: 1, ..Ring::default() }),
+            events,
+            subscribers: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// Every exchange recorded from now on, as it is recorded (even with a capacity of 0). A
+    /// subscriber more than [`SUBSCRIBER_BACKLOG`] exchanges behind is told how many it missed.
+    /// An exchange recorded while this is called may or may not be sent: read
+    /// [`Journal::since`] after subscribing to be sure of it.
+    pub fn subscribe(&self) -> Subscription {
+        self.subscribers.fetch_add(1, Ordering::Relaxed);
+        Subscription {
+            receiver: self.events.subscribe(),
+            subscribers: Arc::clone(&self.subscribers),
+        }
+    }
+
+    /// The entry with this sequence number, while the journal still holds it.
+    pub fn entry(&self, seq: u64) -> Option<JournalEntry> {
+        let stored = {
+            let ring = self.lock();
+            // Sequence numbers increase along the ring.
+            let index = ring.entries.binary_search_by_key(&seq, Stored::seq).ok()?;
+            ring.entries[index].clone()
+        };
+        Some(stored.build())
+    }
+
+    /// The entries newer than `seq` (oldest first, at most `limit`), optionally only one
+    /// device's: what a subscriber missed between reading the journal and subscribing.
+    pub fn since(&self, seq: u64, device: Option<&str>, limit: usize) -> Vec<JournalEntry> {
+        let selected: Vec<Stored> = {
+            let ring = self.lock();
+            let start = ring.entries.partition_point(|entry| entry.seq() <= seq);
+            ring.entries
+                .range(start..)
+                .filter(|entry| device.is_none_or(|device| entry.device() == device))
+                .take(limit)
+                .cloned()
+                .collect()
+        };
+        selected.iter().map(Stored::build).collect()
     }
 
     /// How many entries it keeps at most.
@@ -485,23 +597,31 @@ impl Journal {
         // under the lock made every request of every display wait on it.
         let evicted;
         let seq;
+        let recorded;
         {
             let mut ring = self.lock();
             seq = ring.next_seq;
             ring.next_seq += 1;
+            recorded = stored(seq);
             if self.capacity == 0 {
                 ring.dropped += 1;
-                return seq;
-            }
-            evicted = if ring.entries.len() >= self.capacity {
-                ring.dropped += 1;
-                ring.entries.pop_front()
+                evicted = None;
             } else {
-                None
-            };
-            ring.entries.push_back(stored(seq));
+                evicted = if ring.entries.len() >= self.capacity {
+                    ring.dropped += 1;
+                    ring.entries.pop_front()
+                } else {
+                    None
+                };
+                ring.entries.push_back(recorded.clone());
+            }
         }
         drop(evicted);
+        // Sent after the lock is released, so a subscriber never waits on the ring; an error
+        // only says nobody listens.
+        if self.subscribers.load(Ordering::Relaxed) > 0 {
+            let _ = self.events.send(Recorded(recorded));
+        }
         seq
     }
 
@@ -662,6 +782,47 @@ mod tests {
         assert_eq!(journal.clear(), 2);
         assert!(journal.is_empty());
         assert_eq!(journal.record(entry("bravia-0")), 3);
+    }
+
+    #[test]
+    fn entries_are_found_by_seq_and_after_a_seq() {
+        let journal = Journal::new(3);
+        for device in ["bravia-0", "bravia-1", "bravia-0", "bravia-1", "bravia-0"] {
+            journal.record(entry(device));
+        }
+        assert_eq!(journal.entry(4).map(|e| e.device), Some("bravia-1".to_owned()));
+        assert_eq!(journal.entry(2), None, "evicted");
+        assert_eq!(journal.entry(6), None, "not yet recorded");
+        let seqs = |entries: Vec<JournalEntry>| entries.iter().map(|e| e.seq).collect::<Vec<_>>();
+        assert_eq!(seqs(journal.since(0, None, 10)), [3, 4, 5], "oldest first, what is held");
+        assert_eq!(seqs(journal.since(3, None, 10)), [4, 5]);
+        assert_eq!(seqs(journal.since(3, None, 1)), [4]);
+        assert_eq!(seqs(journal.since(0, Some("bravia-0"), 10)), [3, 5]);
+        assert!(journal.since(5, None, 10).is_empty());
+    }
+
+    #[test]
+    fn subscribers_get_every_recorded_exchange_and_are_told_what_they_missed() {
+        let journal = Journal::new(0);
+        let mut receiver = journal.subscribe();
+        journal.record(entry("bravia-1"));
+        let recorded = receiver.try_recv().expect("an exchange");
+        assert_eq!((recorded.seq(), recorded.device()), (1, "bravia-1"));
+        assert_eq!(recorded.entry().device, "bravia-1", "even with a capacity of 0");
+        for _ in 0..SUBSCRIBER_BACKLOG + 5 {
+            journal.record(entry("bravia-0"));
+        }
+        assert_eq!(
+            receiver.try_recv().unwrap_err(),
+            tokio::sync::broadcast::error::TryRecvError::Lagged(5)
+        );
+        assert_eq!(receiver.try_recv().map(|r| r.seq()).ok(), Some(7));
+        drop(receiver);
+        assert_eq!(journal.subscribers.load(Ordering::Relaxed), 0, "a dropped one is gone");
+        let mut late = journal.subscribe();
+        assert!(late.try_recv().is_err(), "nothing recorded before it subscribed");
+        journal.record(entry("bravia-0"));
+        assert_eq!(late.try_recv().map(|r| r.seq()).ok(), Some(SUBSCRIBER_BACKLOG as u64 + 7));
     }
 
     #[test]

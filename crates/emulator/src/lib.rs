@@ -7,6 +7,7 @@ pub mod admin;
 mod body;
 pub mod bravia;
 pub mod codec;
+pub mod dashboard;
 pub mod device;
 pub mod faults;
 pub mod journal;

@@ -249,6 +249,7 @@ impl RunningServer {
     /// Stops the servers now (as the shutdown future given to [`serve`] does).
     pub fn shutdown(&self) {
         self.admin.faults().release_holds();
+        self.admin.close_streams();
         self.stop.send_replace(true);
     }
 
@@ -476,12 +477,14 @@ pub async fn serve(
     }));
     {
         let (stop, faults, stopped) = (Arc::clone(&stop), Arc::clone(&faults), signal());
+        let admin = Arc::clone(&admin);
         tasks.push(tokio::spawn(async move {
             tokio::select! {
                 () = shutdown => {}
                 () = stopped => {}
             }
             faults.release_holds();
+            admin.close_streams();
             stop.send_replace(true);
             Ok(())
         }));
