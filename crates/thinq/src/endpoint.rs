@@ -220,6 +220,10 @@ impl<'p> PathRoute<'p> {
     /// The endpoint of `method` on this path; [`RouteMiss::Method`] with the methods the path
     /// takes otherwise.
     pub fn with_method(self, method: &str) -> Result<Routed<'p>, RouteMiss> {
+        // Most paths have one endpoint: its method is checked before the table is walked.
+        if self.first.method().as_str() == method {
+            return Ok(Routed { endpoint: self.first, device: self.device });
+        }
         self.first
             .on_same_path()
             .find(|e| e.method().as_str() == method)
