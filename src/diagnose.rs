@@ -108,59 +108,23 @@ pub fn detect(
         .split_once("://")
         .map(|(_, rest)| rest.split('/').next().unwrap_or_default())
         .unwrap_or_default();
-    if path.starts_with("/sony/") || path == "/sony" {
-        return Some((Api::Bravia, format!("the URL path {path:?} is under /sony/")));
-    }
-    if host.ends_with("lgthinq.com") || host.contains(".lgthinq.com:") {
-        return Some((Api::Thinq, format!("the host {host:?} is LG's ThinQ cloud")));
-    }
-    let header = |name: &str| request_headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
-    if header("x-message-id") || header("x-api-key") || header("x-country") {
-        return Some((
-            Api::Thinq,
-            "the request carries ThinQ headers (x-message-id, x-api-key, x-country)".to_owned(),
-        ));
-    }
-    if header("x-auth-psk") {
-        return Some((Api::Bravia, "the request carries X-Auth-PSK".to_owned()));
-    }
-    let thinq_paths = ["/route", "/devices", "/push", "/event", "/client", "/notification"];
-    if thinq_paths.iter().any(|p| path == *p || path.starts_with(&format!("{p}/"))) {
-        return Some((Api::Thinq, format!("the URL path {path:?} is a ThinQ Connect endpoint")));
-    }
-    detect_body(body)
+    let names = || request_headers.iter().map(|(name, _)| name.as_str());
+    // The clues in order of strength; each vendor crate says what its own traffic looks like.
+    None.or_else(|| devfault_bravia::detect::by_path(path).map(|why| (Api::Bravia, why)))
+        .or_else(|| devfault_thinq::detect::by_host(host).map(|why| (Api::Thinq, why)))
+        .or_else(|| devfault_thinq::detect::by_headers(names()).map(|why| (Api::Thinq, why)))
+        .or_else(|| devfault_bravia::detect::by_headers(names()).map(|why| (Api::Bravia, why)))
+        .or_else(|| devfault_thinq::detect::by_path(path).map(|why| (Api::Thinq, why)))
+        .or_else(|| detect_body(body))
 }
 
 /// Which API a body's shape belongs to.
 pub fn detect_body(body: &[u8]) -> Option<(Api, String)> {
     let value: Value = serde_json::from_slice(body).ok()?;
     let object = value.as_object()?;
-    if object.contains_key("messageId")
-        || object.contains_key("timestamp")
-        || object.contains_key("response")
-    {
-        return Some((
-            Api::Thinq,
-            "the body has ThinQ's messageId/timestamp/response members".to_owned(),
-        ));
-    }
-    if object.contains_key("id")
-        || object.contains_key("result")
-        || object.get("error").is_some_and(Value::is_array)
-    {
-        return Some((
-            Api::Bravia,
-            "the body has BRAVIA's result/id members or an error array".to_owned(),
-        ));
-    }
-    if let Some(code) = object.get("error").and_then(|e| e.get("code")) {
-        if code.as_str().is_some_and(|c| c.len() == 4) {
-            return Some((Api::Thinq, "the error code is a four-character string".to_owned()));
-        }
-        return Some((
-            Api::Bravia,
-            "the error is a JSON-RPC 2.0 object with a numeric code".to_owned(),
-        ));
-    }
-    None
+    let code = || object.get("error").and_then(|e| e.get("code"));
+    None.or_else(|| devfault_thinq::detect::by_body(object).map(|why| (Api::Thinq, why)))
+        .or_else(|| devfault_bravia::detect::by_body(object).map(|why| (Api::Bravia, why)))
+        .or_else(|| devfault_thinq::detect::by_error_code(code()?).map(|why| (Api::Thinq, why)))
+        .or_else(|| devfault_bravia::detect::by_error_code(code()?).map(|why| (Api::Bravia, why)))
 }

@@ -23,6 +23,7 @@
 
 #[cfg(feature = "client")]
 pub mod client;
+pub mod detect;
 #[cfg(feature = "client")]
 mod services;
 mod table;

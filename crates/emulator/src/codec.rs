@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use devfault_core::{Entry, Reading};
 use serde::Serialize;
@@ -83,6 +83,20 @@ pub trait ApiCodec: Send + Sync + fmt::Debug {
     /// journal files a request under it when no rule needed the request classified.
     fn device_in_path(&self, _path: &str) -> Option<String> {
         None
+    }
+
+    /// [`ApiCodec::classify`] of a request on its way to the device: a codec may leave what
+    /// it worked out in `extensions` for the device's router, so that the request is routed
+    /// once (ThinQ's codec leaves the endpoint its path is on).
+    fn classify_request(&self, path: &str, body: &[u8], extensions: &mut Extensions) -> Classified {
+        let _ = extensions;
+        self.classify(path, body)
+    }
+
+    /// [`ApiCodec::device_in_path`] of a request on its way to the device, likewise.
+    fn device_in_request(&self, path: &str, extensions: &mut Extensions) -> Option<String> {
+        let _ = extensions;
+        self.device_in_path(path)
     }
 
     /// What the vendor decoder reads in a response: its code (none for a success) and the

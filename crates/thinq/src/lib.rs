@@ -31,6 +31,8 @@
 
 #[cfg(feature = "client")]
 pub mod client;
+pub mod detect;
+pub mod endpoint;
 pub mod region;
 #[cfg(feature = "client")]
 mod resources;
