@@ -186,8 +186,11 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<Outcome> {
         InputFormat::Har => pipeline::Batches::Har(HarBatches::new(reader, limits)),
         _ => pipeline::Batches::Ndjson(NdjsonBatches::new(reader, limits)),
     };
+    // A regular file is written in large blocks; anything else (a pipe, a device, a followed
+    // log) as each batch is done, so a reader sees failures as they come.
+    let flush_each = args.follow || total.is_none();
     let (tally, fatal) =
-        pipeline::run(batches, jobs, &settings, out, args.follow, &stop, &progress)?;
+        pipeline::run(batches, jobs, &settings, out, flush_each, &stop, &progress)?;
     progress.finish();
     let fatal = fatal.map(|e| match e {
         CaptureError::Io(e) if compression != Compression::None => {

@@ -2,6 +2,7 @@
 
 mod api;
 mod check;
+mod check_stream;
 mod cli;
 mod client_bravia;
 mod client_thinq;
