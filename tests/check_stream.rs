@@ -87,7 +87,7 @@ fn gzip_zstd_and_standard_input_audit_like_the_plain_file() {
 
 /// `count` exchanges, one per line, each with a distinct URL and a time a minute apart every
 /// 100 lines; every third one fails.
-fn many_lines(count: usize) -> String {
+pub fn many_lines(count: usize) -> String {
     let mut text = String::new();
     for i in 0..count {
         let (status, body) = if i % 3 == 0 {

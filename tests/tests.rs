@@ -8,5 +8,6 @@ mod client_bravia;
 mod client_thinq;
 mod decode;
 mod lint;
+mod report;
 mod serve;
 mod util;
