@@ -259,10 +259,10 @@ fn sniff(name: &str, reader: &mut BufReader<Box<dyn Read + Send>>) -> io::Result
     let head = reader.fill_buf()?;
     // HAR writers put `log` first (it is the only member HAR 1.2 defines at the top).
     let start = head.trim_ascii_start();
-    if let Some(rest) = start.strip_prefix(b"{") {
-        if rest.trim_ascii_start().starts_with(b"\"log\"") {
-            return Ok(InputFormat::Har);
-        }
+    if let Some(rest) = start.strip_prefix(b"{")
+        && rest.trim_ascii_start().starts_with(b"\"log\"")
+    {
+        return Ok(InputFormat::Har);
     }
     if start.starts_with(b"{") && !start.contains(&b'\n') && head.len() >= source::BUFFER / 2 {
         // A first line longer than the buffer is an NDJSON line (a HAR document has its

@@ -152,10 +152,10 @@ async fn chromium_loads_the_report_without_errors_and_draws_the_chart() {
     let http = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if let Ok(r) = http.get(format!("{}/status", driver.base)).send().await {
-            if r.status().is_success() {
-                break;
-            }
+        if let Ok(r) = http.get(format!("{}/status", driver.base)).send().await
+            && r.status().is_success()
+        {
+            break;
         }
         assert!(Instant::now() < deadline, "chromedriver did not start within 30 s");
         assert!(driver.child.try_wait().expect("status").is_none(), "chromedriver exited");

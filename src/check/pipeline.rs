@@ -139,18 +139,19 @@ pub fn run(
             pending.insert(seq, done);
             while let Some(done) = pending.remove(&next) {
                 next += 1;
-                if write_error.is_none() {
-                    if let Err(e) = out.write_all(&done.bytes) {
-                        write_error = Some(e);
-                    }
+                if write_error.is_none()
+                    && let Err(e) = out.write_all(&done.bytes)
+                {
+                    write_error = Some(e);
                 }
                 total.merge(done.tally);
                 let _ = permit_tx.send(());
             }
-            if write_error.is_none() && flush_each {
-                if let Err(e) = out.flush() {
-                    write_error = Some(e);
-                }
+            if write_error.is_none()
+                && flush_each
+                && let Err(e) = out.flush()
+            {
+                write_error = Some(e);
             }
             if write_error.is_some() {
                 // Stop the reader (and a followed file's wait), then drain.

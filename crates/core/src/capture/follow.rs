@@ -118,7 +118,7 @@ mod tests {
         let stop = Arc::new(AtomicBool::new(false));
         let mut follow =
             Follow::open(&path, Arc::clone(&stop), Duration::from_millis(1)).expect("open");
-        let mut next = |follow: &mut Follow| {
+        let next = |follow: &mut Follow| {
             let mut buf = [0u8; 64];
             let n = follow.read(&mut buf).expect("read");
             buf[..n].to_vec()

@@ -1,10 +1,8 @@
-//! Opening a capture: a file or standard input, plain or compressed. gzip and zstd are told by
+//! Reading a capture, plain or compressed. gzip and zstd are told by
 //! their magic bytes (not by the file name) and decompressed as a stream, so a compressed
 //! capture needs no more memory than a plain one.
 
-use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
-use std::path::Path;
 
 /// How a capture's bytes are stored.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -42,11 +40,12 @@ impl Compression {
 /// The buffer size of a capture reader: large enough that reading costs few system calls.
 pub const BUFFER: usize = 256 * 1024;
 
+/// A buffered capture stream, plain or decompressing.
+pub type CaptureReader = BufReader<Box<dyn Read + Send>>;
+
 /// A decompressing reader over `raw` (a buffered plain, gzip or zstd stream), told from its
 /// first bytes, buffered again for line reading.
-pub fn decompress(
-    mut raw: BufReader<Box<dyn Read + Send>>,
-) -> io::Result<(Compression, BufReader<Box<dyn Read + Send>>)> {
+pub fn decompress(mut raw: CaptureReader) -> io::Result<(Compression, CaptureReader)> {
     let head = loop {
         match raw.fill_buf() {
             Ok(head) => break head,
@@ -63,22 +62,6 @@ pub fn decompress(
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(raw)?),
     };
     Ok((compression, BufReader::with_capacity(BUFFER, reader)))
-}
-
-/// Opens `path` (`-` for standard input), decompressing when its bytes say so. Also gives its
-/// size on disk when known.
-pub fn open(
-    path: &Path,
-) -> io::Result<(Compression, Option<u64>, BufReader<Box<dyn Read + Send>>)> {
-    let (raw, size): (Box<dyn Read + Send>, Option<u64>) = if path.as_os_str() == "-" {
-        (Box::new(io::stdin()), None)
-    } else {
-        let file = File::open(path)?;
-        let size = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
-        (Box::new(file), size)
-    };
-    let (compression, reader) = decompress(BufReader::with_capacity(BUFFER, raw))?;
-    Ok((compression, size, reader))
 }
 
 #[cfg(test)]
