@@ -1,5 +1,6 @@
 //! `devfault check`: audit a whole capture, one exchange at a time.
 
+mod line;
 mod pipeline;
 mod report;
 mod tally;
@@ -173,7 +174,6 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<Outcome> {
         api: args.api.forced(),
         all: args.all,
         format: args.format,
-        lang: args.lang,
         limits,
         dimensions,
         report: args.report.is_some(),

@@ -16,9 +16,10 @@ use devfault_core::capture::{
 };
 use serde_json::json;
 
+use super::line::Line;
 use super::tally::{self, FailedRow, GroupBy, MAX_FAILED_ROWS, Tally};
 use super::{Format, Progress};
-use crate::apis::{Api, Lang};
+use crate::apis::Api;
 use crate::diagnose::{self, Diagnosis};
 
 /// What every worker needs to know.
@@ -30,8 +31,6 @@ pub struct Settings {
     pub all: bool,
     /// `--format`.
     pub format: Format,
-    /// `--lang`.
-    pub lang: Lang,
     /// The caps.
     pub limits: Limits,
     /// Dimensions to group by.
@@ -80,6 +79,10 @@ pub fn run(
     let job_rx = Mutex::new(job_rx);
     let (done_tx, done_rx) = mpsc::channel::<(u64, Done)>();
     let (permit_tx, permit_rx) = mpsc::channel::<()>();
+    // Spent batches and output buffers go back to be filled again: fresh 256 KiB buffers for
+    // every batch cost more in page faults than the audit of their exchanges.
+    let (spent_tx, spent_rx) = mpsc::channel::<Batch>();
+    let outputs: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
     for _ in 0..window {
         let _ = permit_tx.send(());
     }
@@ -90,6 +93,9 @@ pub fn run(
             loop {
                 if permit_rx.recv().is_err() {
                     return None;
+                }
+                if batch.data.capacity() == 0 {
+                    batch = spent_rx.try_recv().unwrap_or_default();
                 }
                 let step = loop {
                     let step = batches.next_batch(&mut batch);
@@ -114,7 +120,9 @@ pub fn run(
         });
         for _ in 0..jobs {
             let done_tx = done_tx.clone();
+            let spent_tx = spent_tx.clone();
             let job_rx = &job_rx;
+            let outputs = &outputs;
             scope.spawn(move || {
                 let mut worker = Worker::default();
                 loop {
@@ -123,7 +131,9 @@ pub fn run(
                         Err(_) => return,
                     };
                     let Ok((seq, batch)) = job else { return };
-                    let done = worker.audit(&batch, settings);
+                    let bytes = outputs.lock().ok().and_then(|mut o| o.pop()).unwrap_or_default();
+                    let done = worker.audit(&batch, bytes, settings);
+                    let _ = spent_tx.send(batch);
                     if done_tx.send((seq, done)).is_err() {
                         return;
                     }
@@ -131,6 +141,7 @@ pub fn run(
             });
         }
         drop(done_tx);
+        drop(spent_tx);
         let mut total = Tally::new(&settings.dimensions);
         let mut pending: BTreeMap<u64, Done> = BTreeMap::new();
         let mut next = 0u64;
@@ -145,6 +156,11 @@ pub fn run(
                     write_error = Some(e);
                 }
                 total.merge(done.tally);
+                let mut bytes = done.bytes;
+                bytes.clear();
+                if let Ok(mut pool) = outputs.lock() {
+                    pool.push(bytes);
+                }
                 let _ = permit_tx.send(());
             }
             if write_error.is_none()
@@ -203,8 +219,8 @@ impl Headers {
 }
 
 impl Worker {
-    fn audit(&mut self, batch: &Batch, settings: &Settings) -> Done {
-        let mut done = Done { bytes: Vec::new(), tally: Tally::new(&settings.dimensions) };
+    fn audit(&mut self, batch: &Batch, bytes: Vec<u8>, settings: &Settings) -> Done {
+        let mut done = Done { bytes, tally: Tally::new(&settings.dimensions) };
         for slot in &batch.slots {
             let position = slot.position;
             let result = match &slot.kind {
@@ -344,13 +360,12 @@ fn write_exchange(
             writeln!(out)
         }
         Format::Json => {
-            let mut value = diagnosis.to_json(settings.lang, false);
-            if let Some(map) = value.as_object_mut() {
-                map.insert("position".into(), json!(position.to_string()));
-                map.insert("method".into(), json!(view.method));
-                map.insert("url".into(), json!(view.url));
-            }
-            writeln!(out, "{value}")
+            let position = position.to_string();
+            let line =
+                Line { diagnosis, position: &position, method: &view.method, url: &view.url };
+            serde_json::to_writer(&mut *out, &line).map_err(io::Error::other)?;
+            out.push(b'\n');
+            Ok(())
         }
     }
 }
