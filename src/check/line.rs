@@ -120,7 +120,9 @@ mod tests {
     /// order, on every kind of diagnosis.
     #[test]
     fn the_line_is_to_json_plus_position_method_and_url() {
-        let cases: [(Api, u16, &[(&str, &str)], &str); 6] = [
+        /// API, status, headers, body.
+        type Case<'a> = (Api, u16, &'a [(&'a str, &'a str)], &'a str);
+        let cases: [Case<'_>; 6] = [
             (
                 Api::Bravia,
                 200,
