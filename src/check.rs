@@ -59,7 +59,7 @@ pub struct Args {
     /// exchanges) to this file.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
-    /// Threads that read and diagnose exchanges (default: the cores, at most 8). Output is in
+    /// Threads that read and diagnose exchanges (default: the cores, at most 4). Output is in
     /// input order whatever the number.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
     jobs: Option<u16>,
@@ -217,10 +217,10 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<Outcome> {
     })
 }
 
-/// Threads by default: every core, at most 8 (beyond that the single reader is the limit, and
-/// the memory bound grows with the threads).
+/// Threads by default: every core, at most 4, which keeps the worst case of the default caps
+/// under 256 MiB (the README's bound; more threads may be asked for with `--jobs`).
 fn default_jobs() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(4)
 }
 
 /// Sets `stop` on the first Ctrl-C (SIGINT) or SIGTERM, so `--follow` ends with its summary.
