@@ -339,8 +339,9 @@ pub trait ApiCodec: Send + Sync + fmt::Debug {
         self.error_response(code, request_body)
     }
 
-    /// The response to a request whose body did not come whole in time.
-    fn body_timeout(&self) -> Response {
+    /// The response to a request whose body did not come whole in time (its headers, for an
+    /// envelope that echoes one, such as ThinQ's `x-message-id`).
+    fn body_timeout(&self, _request_headers: &HeaderMap) -> Response {
         json_error(StatusCode::REQUEST_TIMEOUT, "the request body came too slowly")
     }
 
@@ -425,7 +426,7 @@ impl ApiCodec for BraviaCodec {
         }
     }
 
-    fn body_timeout(&self) -> Response {
+    fn body_timeout(&self, _request_headers: &HeaderMap) -> Response {
         ErrorResponse { entry: BraviaCode::TIMEOUT.entry(), id: None }.into_response()
     }
 
@@ -1373,7 +1374,7 @@ async fn intercept(State(state): State<LayerState>, request: Request, next: Next
                 fired: None,
             };
             let response = match codec {
-                Some(codec) => codec.body_timeout(),
+                Some(codec) => codec.body_timeout(&parts.headers),
                 None => json_error(StatusCode::REQUEST_TIMEOUT, "the request body came too slowly"),
             };
             return exchange.answered(response).await;

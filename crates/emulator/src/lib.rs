@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod bravia;
+pub mod connections;
 pub mod device;
 pub mod faults;
 pub mod journal;

@@ -31,15 +31,15 @@ use tokio::task::JoinHandle;
 
 use crate::admin::{self, Admin};
 use crate::bravia::{self, Display, DisplayConfig};
+use crate::connections::{ConnectionLimits, Refusal, serve_limited};
 use crate::device::{Device, Provocation};
 use crate::faults::{
-    BodyLimits, DEFAULT_MAX_HOLD, FaultListener, Faults, seed_from_clock, serve_device,
-    with_faults_and_limits,
+    BodyLimits, DEFAULT_MAX_HOLD, FaultListener, Faults, seed_from_clock, with_faults_and_limits,
 };
 use crate::journal::Journal;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::thinq::{self, Cloud, CloudConfig};
-use crate::tls::{SelfSigned, serve_device_tls};
+use crate::tls::SelfSigned;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::pki_types::CertificateDer;
 
@@ -51,8 +51,9 @@ pub const MAX_THINQ_DEVICES: usize = 100_000;
 /// at most 61439.
 pub const MAX_DISPLAYS: usize = 4096;
 
-/// How long stopping waits for connections in flight before it drops them.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// How much longer than [`ConnectionLimits::shutdown_grace`] [`RunningServer::wait`] waits for
+/// a listener's loop, which drops its connections once the grace is over.
+const SHUTDOWN_MARGIN: Duration = Duration::from_millis(250);
 
 /// What `devfault serve` runs.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -96,6 +97,9 @@ pub struct ServeConfig {
     pub journal_capacity: usize,
     /// How long a `no_answer` rule holds a request at most. Default 60 s.
     pub max_hold: Duration,
+    /// The limits of every listener: request head size, header and idle timeouts, TLS
+    /// handshake timeout, open connections, shutdown grace.
+    pub limits: ConnectionLimits,
 }
 
 impl Default for ServeConfig {
@@ -116,6 +120,7 @@ impl Default for ServeConfig {
             allow_non_loopback: false,
             journal_capacity: Journal::DEFAULT_CAPACITY,
             max_hold: DEFAULT_MAX_HOLD,
+            limits: ConnectionLimits::default(),
         }
     }
 }
@@ -148,6 +153,8 @@ pub enum ServeError {
     },
     /// A server failed while running.
     Server(io::Error),
+    /// A setting is out of range or malformed (a limit, a credential).
+    Config(String),
 }
 
 impl fmt::Display for ServeError {
@@ -158,7 +165,9 @@ impl fmt::Display for ServeError {
                 "{addr} ({what}) is not a loopback address; the emulator has no real security, so it listens on 127.0.0.1 or ::1 unless non-loopback addresses are allowed explicitly"
             ),
             ServeError::Scenario(error) => write!(f, "{error}"),
-            ServeError::Displays(message) | ServeError::Thinq(message) => f.write_str(message),
+            ServeError::Displays(message)
+            | ServeError::Thinq(message)
+            | ServeError::Config(message) => f.write_str(message),
             ServeError::Bind { what, addr, source } => {
                 write!(f, "cannot listen on {addr} for {what}: {source}")
             }
@@ -211,6 +220,7 @@ pub struct RunningServer {
     admin: Arc<Admin>,
     stop: Arc<watch::Sender<bool>>,
     tasks: Vec<JoinHandle<io::Result<()>>>,
+    grace: Duration,
 }
 
 impl RunningServer {
@@ -246,11 +256,12 @@ impl RunningServer {
     }
 
     /// Waits until the servers are stopped (by the shutdown future or
-    /// [`RunningServer::shutdown`]); connections still busy after 5 s are dropped.
+    /// [`RunningServer::shutdown`]); connections still busy after
+    /// [`ConnectionLimits::shutdown_grace`] are dropped.
     pub async fn wait(mut self) -> Result<(), ServeError> {
         let mut stopped = self.stop.subscribe();
         let _ = stopped.wait_for(|stopped| *stopped).await;
-        let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+        let deadline = tokio::time::Instant::now() + self.grace + SHUTDOWN_MARGIN;
         let mut first_error = None;
         for task in std::mem::take(&mut self.tasks) {
             let abort = task.abort_handle();
@@ -282,6 +293,8 @@ pub async fn serve(
     config: ServeConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<RunningServer, ServeError> {
+    config.limits.check().map_err(ServeError::Config)?;
+    let connection_limits = config.limits;
     if !config.allow_non_loopback {
         for (what, addr) in [
             ("bravia", config.bravia_addr),
@@ -434,7 +447,14 @@ pub async fn serve(
             Arc::clone(&journal),
             limits,
         );
-        tasks.push(tokio::spawn(serve_device(FaultListener::new(listener), router, signal())));
+        tasks.push(tokio::spawn(serve_limited(
+            FaultListener::new(listener),
+            None,
+            router,
+            connection_limits,
+            bravia_refusal(),
+            signal(),
+        )));
     }
     {
         let limits = BodyLimits {
@@ -449,24 +469,34 @@ pub async fn serve(
             limits,
         );
         if let Some(tls) = thinq_tls {
-            tasks.push(tokio::spawn(serve_device_tls(
+            tasks.push(tokio::spawn(serve_limited(
                 FaultListener::new(tls.listener),
-                tls.acceptor,
+                Some(tls.acceptor),
                 router.clone(),
+                connection_limits,
+                thinq_refusal(),
                 signal(),
             )));
         }
-        tasks.push(tokio::spawn(serve_device(
+        tasks.push(tokio::spawn(serve_limited(
             FaultListener::new(thinq_listener),
+            None,
             router,
+            connection_limits,
+            thinq_refusal(),
             signal(),
         )));
     }
     let admin_router = admin::router(Arc::clone(&admin));
     let admin_stopped = signal();
-    tasks.push(tokio::spawn(async move {
-        axum::serve(admin_listener, admin_router).with_graceful_shutdown(admin_stopped).await
-    }));
+    tasks.push(tokio::spawn(serve_limited(
+        admin_listener,
+        None,
+        admin_router,
+        connection_limits,
+        Refusal::json(r#"{"error":"too many connections to the admin API; retry in a second"}"#),
+        admin_stopped,
+    )));
     {
         let (stop, faults, stopped) = (Arc::clone(&stop), Arc::clone(&faults), signal());
         tasks.push(tokio::spawn(async move {
@@ -479,7 +509,29 @@ pub async fn serve(
             Ok(())
         }));
     }
-    Ok(RunningServer { displays, thinq, admin_addr, admin, stop, tasks })
+    Ok(RunningServer {
+        displays,
+        thinq,
+        admin_addr,
+        admin,
+        stop,
+        tasks,
+        grace: connection_limits.shutdown_grace,
+    })
+}
+
+/// What a display answers a connection past the cap: BRAVIA's own 503 error
+/// (`{"error": [503, "Service Unavailable"], "id": null}`; no request was read, so no id).
+fn bravia_refusal() -> Refusal {
+    let entry = devfault_bravia::Code::SERVICE_UNAVAILABLE.entry();
+    let (_, body) = devfault_bravia::wire::encode_error(entry, None);
+    Refusal::json(&String::from_utf8_lossy(&body))
+}
+
+/// What the ThinQ cloud answers a connection past the cap: LG's envelope with code 2000
+/// (Internal Server Error) and a fresh message id (no request was read, so none to echo).
+fn thinq_refusal() -> Refusal {
+    Refusal::json(&String::from_utf8_lossy(&thinq::overload_body()))
 }
 
 /// The addresses of `count` displays from `first`: consecutive ports, or port 0 for each.

@@ -41,6 +41,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 pub use codec::ThinqCodec;
+pub(crate) use router::overload_body;
 pub use router::router;
 
 use crate::device::{Device, Provocation};

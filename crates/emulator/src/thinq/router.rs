@@ -192,6 +192,18 @@ pub(crate) fn reply_message_id(headers: &HeaderMap) -> Cow<'_, str> {
         .map_or_else(|| Cow::Owned(fresh_message_id()), Cow::Borrowed)
 }
 
+/// The body the cloud answers a connection past the listener's cap with (see
+/// [`crate::connections::Refusal`]): LG's envelope, code 2000 Internal Server Error, a fresh
+/// message id, since no request was read.
+pub(crate) fn overload_body() -> Vec<u8> {
+    let timestamp = format_timestamp(SystemTime::now());
+    let entry = Code::INTERNAL_SERVER_ERROR.entry();
+    // 2000 has no placeholder and the timestamp is format_timestamp's: encoding cannot fail.
+    devfault_thinq::wire::encode_error(entry, None, &fresh_message_id(), &timestamp)
+        .map(|(_, body)| body)
+        .unwrap_or_default()
+}
+
 /// A success reply.
 fn success(message_id: &str, response: &Payload) -> Response {
     let timestamp = format_timestamp(SystemTime::now());
