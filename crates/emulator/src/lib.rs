@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 pub mod admin;
+pub mod admin_guard;
 pub mod bravia;
 pub mod connections;
 pub mod device;

@@ -30,6 +30,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::admin::{self, Admin};
+use crate::admin_guard::{self, AdminGuard};
 use crate::bravia::{self, Display, DisplayConfig};
 use crate::connections::{ConnectionLimits, Refusal, serve_limited};
 use crate::device::{Device, Provocation};
@@ -97,6 +98,9 @@ pub struct ServeConfig {
     pub journal_capacity: usize,
     /// How long a `no_answer` rule holds a request at most. Default 60 s.
     pub max_hold: Duration,
+    /// The bearer token the admin API requires (`Authorization: Bearer TOKEN`); required when
+    /// the admin address is not loopback. Default: none (loopback only).
+    pub admin_token: Option<String>,
     /// The limits of every listener: request head size, header and idle timeouts, TLS
     /// handshake timeout, open connections, shutdown grace.
     pub limits: ConnectionLimits,
@@ -121,6 +125,7 @@ impl Default for ServeConfig {
             journal_capacity: Journal::DEFAULT_CAPACITY,
             max_hold: DEFAULT_MAX_HOLD,
             limits: ConnectionLimits::default(),
+            admin_token: None,
         }
     }
 }
@@ -162,7 +167,7 @@ impl fmt::Display for ServeError {
         match self {
             ServeError::NotLoopback { what, addr } => write!(
                 f,
-                "{addr} ({what}) is not a loopback address; the emulator has no real security, so it listens on 127.0.0.1 or ::1 unless non-loopback addresses are allowed explicitly"
+                "{addr} ({what}) is not a loopback address; the emulator has no real security, so it listens on 127.0.0.1 or ::1 unless --listen-any allows other addresses (and the admin API off loopback also needs --admin-token)"
             ),
             ServeError::Scenario(error) => write!(f, "{error}"),
             ServeError::Displays(message)
@@ -294,6 +299,23 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<RunningServer, ServeError> {
     config.limits.check().map_err(ServeError::Config)?;
+    if let Some(token) = &config.admin_token {
+        admin_guard::check_token(token).map_err(ServeError::Config)?;
+    }
+    if let Some(token) = &config.thinq_token {
+        thinq::check_token(token)
+            .map_err(|error| ServeError::Config(format!("--thinq-token: {error}")))?;
+    }
+    if let Some(psk) = &config.psk {
+        crate::bravia::check_psk(psk)
+            .map_err(|error| ServeError::Config(format!("--psk: {error}")))?;
+    }
+    if !config.admin_addr.ip().is_loopback() && config.admin_token.is_none() {
+        return Err(ServeError::Config(format!(
+            "the admin API on {} would be off loopback without a credential: it serves the ThinQ tokens and takes fault rules, so give --admin-token TOKEN (besides --listen-any), or keep --admin on 127.0.0.1",
+            config.admin_addr
+        )));
+    }
     let connection_limits = config.limits;
     if !config.allow_non_loopback {
         for (what, addr) in [
@@ -487,7 +509,10 @@ pub async fn serve(
             signal(),
         )));
     }
-    let admin_router = admin::router(Arc::clone(&admin));
+    let admin_router = admin_guard::guard(
+        admin::router(Arc::clone(&admin)),
+        AdminGuard { token: config.admin_token.clone(), ..AdminGuard::default() },
+    );
     let admin_stopped = signal();
     tasks.push(tokio::spawn(serve_limited(
         admin_listener,

@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-pub use auth::AuthMode;
+pub use auth::{AuthMode, MAX_PSK_CHARS, check_psk};
 pub use router::router;
 pub use state::Power;
 

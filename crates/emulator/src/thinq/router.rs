@@ -204,6 +204,26 @@ pub(crate) fn overload_body() -> Vec<u8> {
         .unwrap_or_default()
 }
 
+/// Refuses a new client id past [`super::MAX_CLIENTS_PER_USER`] (one already there is fine).
+/// LG documents no code for such a cap; the cloud answers 1306 "Exceeded API calls" (401),
+/// LG's code for a quota exceeded.
+fn room_for_a_client(
+    clients: &std::collections::BTreeSet<String>,
+    client: &str,
+    what: &str,
+) -> Result<(), Refusal> {
+    if clients.len() >= super::MAX_CLIENTS_PER_USER && !clients.contains(client) {
+        return Err(Refusal::new(
+            Code::EXCEEDED_API_CALLS,
+            format!(
+                "{} clients are {what} for this user already, the most the cloud keeps; delete one first",
+                super::MAX_CLIENTS_PER_USER
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A success reply.
 fn success(message_id: &str, response: &Payload) -> Response {
     let timestamp = format_timestamp(SystemTime::now());
@@ -352,10 +372,7 @@ fn check_headers(
         .ok_or_else(|| missing("Authorization", "Bearer thinqpat-devfault-0000"))?;
     let token = authorization
         .strip_prefix("Bearer ")
-        .filter(|token| {
-            (1..=512).contains(&token.len())
-                && token.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+/=".contains(&b))
-        })
+        .filter(|token| super::is_token(token))
         .ok_or_else(|| {
             Refusal::new(
                 Code::INVALID_TOKEN,
@@ -424,11 +441,18 @@ async fn answer(
         // Only loopback, even when the cloud listens on every interface (`--listen-any`).
         let mut addr = cloud.addr();
         if !addr.ip().is_loopback() {
-            addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+            let loopback: std::net::IpAddr = match addr {
+                std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+            };
+            addr.set_ip(loopback);
         }
+        // Written as socket addresses, so that an IPv6 host is bracketed (`[::1]:8883`).
+        let mut mqtt = addr;
+        mqtt.set_port(8883);
         return Ok(Payload::Owned(json!({
             "apiServer": format!("http://{addr}"),
-            "mqttServer": format!("mqtts://{}:8883", addr.ip()),
+            "mqttServer": format!("mqtts://{mqtt}"),
             "webSocketServer": format!("ws://{addr}"),
         })));
     };
@@ -532,6 +556,7 @@ async fn answer(
                 .ok_or_else(|| Refusal::new(Code::NOT_FOUND_USER, "no such user"))?;
             let mut clients = super::lock(&u.clients);
             if name.starts_with("post") {
+                room_for_a_client(&clients.push, client, "receiving push")?;
                 clients.push.insert(client.to_owned());
             } else if !clients.push.remove(client) {
                 return Err(Refusal::new(
@@ -548,6 +573,7 @@ async fn answer(
                 .ok_or_else(|| Refusal::new(Code::NOT_FOUND_USER, "no such user"))?;
             let mut clients = super::lock(&u.clients);
             if name.starts_with("post") {
+                room_for_a_client(&clients.registered, client, "registered")?;
                 clients.registered.insert(client.to_owned());
             } else if !clients.registered.remove(client) {
                 return Err(Refusal::new(
