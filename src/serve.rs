@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use clap::ValueEnum;
 use devfault_emulator::bravia::AuthMode;
 use devfault_emulator::connections::ConnectionLimits;
 use devfault_emulator::server::{RunningServer, ServeConfig, serve};
@@ -51,8 +50,8 @@ pub struct Args {
     #[arg(long)]
     psk: Option<String>,
     /// The displays' authentication mode (default psk).
-    #[arg(long, value_enum)]
-    auth: Option<Auth>,
+    #[arg(long, value_parser = auth_parser())]
+    auth: Option<AuthMode>,
     /// A scenario file (JSON: displays, state, fault rules, seed; format in the README).
     #[arg(long)]
     scenario: Option<PathBuf>,
@@ -92,29 +91,14 @@ pub struct Args {
     ready_file: Option<PathBuf>,
 }
 
-/// Authentication modes of the displays (the menu's IP control → Authentication).
-#[derive(Clone, Copy, PartialEq, Eq, Debug, ValueEnum)]
-pub enum Auth {
-    /// No authentication.
-    None,
-    /// Pre-shared key in X-Auth-PSK.
-    Psk,
-    /// PIN registration (accessControl.actRegister) and the auth cookie.
-    Pin,
-    /// Either credential.
-    #[value(name = "psk+pin")]
-    PskAndPin,
-}
-
-impl From<Auth> for AuthMode {
-    fn from(auth: Auth) -> AuthMode {
-        match auth {
-            Auth::None => AuthMode::None,
-            Auth::Psk => AuthMode::Psk,
-            Auth::Pin => AuthMode::Pin,
-            Auth::PskAndPin => AuthMode::PskAndPin,
-        }
-    }
+/// The `--auth` values, from [`AuthMode`]'s own names and descriptions (one parse for the
+/// CLI, scenario files and the admin API).
+fn auth_parser() -> impl clap::builder::TypedValueParser<Value = AuthMode> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new(
+        AuthMode::ALL.map(|mode| PossibleValue::new(mode.as_str()).help(mode.describe())),
+    )
+    .try_map(|name| name.parse::<AuthMode>())
 }
 
 /// Runs the command until Ctrl-C or SIGTERM.
@@ -129,7 +113,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<Outcome> {
         thinq_tls_addr: args.thinq_tls,
         displays: args.displays,
         psk: args.psk.clone(),
-        auth: args.auth.map(AuthMode::from),
+        auth: args.auth,
         scenario: args.scenario.clone(),
         seed: args.seed,
         allow_non_loopback: args.listen_any,
@@ -237,12 +221,7 @@ fn announce(server: &RunningServer, args: &Args, out: &mut impl Write) -> std::i
     let displays = server.displays();
     let admin = server.admin_addr();
     let psk = args.psk.as_deref().unwrap_or("0000");
-    let auth = args.auth.map_or("psk (default)", |a| match a {
-        Auth::None => "none",
-        Auth::Psk => "psk",
-        Auth::Pin => "pin",
-        Auth::PskAndPin => "psk+pin",
-    });
+    let auth = args.auth.map_or("psk (default)", AuthMode::as_str);
     let thinq = server.thinq();
     let mut addrs: Vec<SocketAddr> = displays.iter().map(|d| d.addr).collect();
     addrs.extend([thinq.addr, admin].into_iter().chain(thinq.tls_addr));

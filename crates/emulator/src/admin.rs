@@ -3,7 +3,8 @@
 //!
 //! Every answer is JSON; every error is `{"error": "..."}` with 400 (a bad value, named) or
 //! 404 (no such device, rule or endpoint, with what exists). [`ENDPOINTS`] is the one list of
-//! endpoints: `GET /` serves it, and the README's table is written from it.
+//! endpoints: the router is built from it, `GET /` serves it, and a test holds the README's
+//! table to it.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -15,7 +16,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, delete, get, patch, post};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -25,7 +26,7 @@ use crate::faults::{Faults, RuleSpec, json_error};
 use crate::journal::{Journal, JournalQuery};
 
 /// One endpoint of the admin API.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct Endpoint {
     /// The HTTP method.
     pub method: &'static str,
@@ -35,103 +36,122 @@ pub struct Endpoint {
     pub description: &'static str,
     /// A curl command that uses it against the default admin address.
     pub example: &'static str,
+    /// Its handler: the router is built from this table, so the two cannot drift (a test
+    /// holds the README's table to it too).
+    handler: fn() -> MethodRouter<Arc<Admin>>,
 }
 
 /// Every endpoint of the admin API, in the order the index lists them.
-pub const ENDPOINTS: &[Endpoint] = &[
+pub static ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         method: "GET",
         path: "/",
+        handler: || get(index),
         description: "This index: the devices' ids and every endpoint with an example.",
         example: "curl -s http://127.0.0.1:8090/",
     },
     Endpoint {
         method: "GET",
         path: "/devices",
+        handler: || get(list_devices),
         description: "Every device: id, API, address and state.",
         example: "curl -s http://127.0.0.1:8090/devices",
     },
     Endpoint {
         method: "GET",
         path: "/devices/{id}",
+        handler: || get(get_device),
         description: "One device: id, API, address, state and the PIN it shows, if any.",
         example: "curl -s http://127.0.0.1:8090/devices/bravia-0",
     },
     Endpoint {
         method: "PATCH",
         path: "/devices/{id}",
+        handler: || patch(patch_device),
         description: "Changes part of a device's state (power, volume, app...); answers the new state.",
         example: r#"curl -s -X PATCH http://127.0.0.1:8090/devices/bravia-0 -d '{"power": "standby"}'"#,
     },
     Endpoint {
         method: "GET",
         path: "/devices/{id}/provocations",
+        handler: || get(provocations),
         description: "For each code the device can answer with: how to provoke it (a request, or a fault rule).",
         example: "curl -s http://127.0.0.1:8090/devices/bravia-0/provocations",
     },
     Endpoint {
         method: "GET",
         path: "/provocations",
+        handler: || get(all_provocations),
         description: "For each API served (bravia, thinq) and each of its codes: how to provoke it.",
         example: "curl -s http://127.0.0.1:8090/provocations",
     },
     Endpoint {
         method: "GET",
         path: "/devices/{id}/pin",
+        handler: || get(pin),
         description: "The PIN the device shows on screen now (BRAVIA, after an actRegister without a PIN), or null.",
         example: "curl -s http://127.0.0.1:8090/devices/bravia-0/pin",
     },
     Endpoint {
         method: "GET",
         path: "/faults",
+        handler: || get(list_faults),
         description: "The fault rules in the order they are tried, with how often each fired, and the seed.",
         example: "curl -s http://127.0.0.1:8090/faults",
     },
     Endpoint {
         method: "POST",
         path: "/faults",
+        handler: || post(add_faults),
         description: "Adds a fault rule (or an array of rules, all or none); answers 201 with the id.",
         example: r#"curl -s -X POST http://127.0.0.1:8090/faults -d '{"match": {"service": "system", "method": "getPowerStatus"}, "action": "code", "code": 40000, "count": 1}'"#,
     },
     Endpoint {
         method: "DELETE",
         path: "/faults",
+        handler: || delete(clear_faults),
         description: "Removes every fault rule.",
         example: "curl -s -X DELETE http://127.0.0.1:8090/faults",
     },
     Endpoint {
         method: "DELETE",
         path: "/faults/{id}",
+        handler: || delete(remove_fault),
         description: "Removes one fault rule.",
         example: "curl -s -X DELETE http://127.0.0.1:8090/faults/1",
     },
     Endpoint {
         method: "GET",
         path: "/faults/seed",
+        handler: || get(get_seed),
         description: "The seed of the fault rules' random draws.",
         example: "curl -s http://127.0.0.1:8090/faults/seed",
     },
     Endpoint {
         method: "POST",
         path: "/faults/seed",
+        handler: || post(set_seed),
         description: "Restarts the random draws from a seed: the same seed and requests give the same faults.",
         example: r#"curl -s -X POST http://127.0.0.1:8090/faults/seed -d '{"seed": 42}'"#,
     },
     Endpoint {
         method: "GET",
         path: "/journal",
+        handler: || get(journal),
         description: "The request journal, newest first; ?limit=N and ?device=ID narrow it.",
         example: "curl -s 'http://127.0.0.1:8090/journal?limit=10&device=bravia-0'",
     },
     Endpoint {
         method: "DELETE",
         path: "/journal",
+        handler: || delete(clear_journal),
         description: "Empties the request journal.",
         example: "curl -s -X DELETE http://127.0.0.1:8090/journal",
     },
     Endpoint {
         method: "POST",
         path: "/reset",
+        handler: || post(reset),
         description: "Back to the start: devices reset (and the scenario's state re-applied), fault rules cleared (the scenario's re-added), seed restored, journal emptied.",
         example: "curl -s -X POST http://127.0.0.1:8090/reset",
     },
@@ -283,18 +303,9 @@ impl Admin {
 
 /// The admin API's router.
 pub fn router(admin: Arc<Admin>) -> Router {
-    Router::new()
-        .route("/", get(index))
-        .route("/devices", get(list_devices))
-        .route("/devices/{id}", get(get_device).patch(patch_device))
-        .route("/devices/{id}/provocations", get(provocations))
-        .route("/devices/{id}/pin", get(pin))
-        .route("/provocations", get(all_provocations))
-        .route("/faults", get(list_faults).post(add_faults).delete(clear_faults))
-        .route("/faults/seed", get(get_seed).post(set_seed))
-        .route("/faults/{id}", axum::routing::delete(remove_fault))
-        .route("/journal", get(journal).delete(clear_journal))
-        .route("/reset", post(reset))
+    ENDPOINTS
+        .iter()
+        .fold(Router::new(), |router, endpoint| router.route(endpoint.path, (endpoint.handler)()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(admin)

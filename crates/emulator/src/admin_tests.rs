@@ -5,7 +5,7 @@ use tower::ServiceExt;
 
 use super::*;
 use crate::faults::ActionKind;
-use crate::journal::{JournalEntry, Outcome, RecordedRequest, now_rfc3339};
+use crate::journal::{Delivery, JournalEntry, RecordedRequest, now_rfc3339};
 use crate::testkit::FakeDevice;
 
 struct Fixture {
@@ -15,7 +15,7 @@ struct Fixture {
 
 fn fixture_with(baseline: Baseline) -> Fixture {
     let devices = [FakeDevice::new("bravia-0"), FakeDevice::new("bravia-1")];
-    let faults = Arc::new(Faults::new(5));
+    let faults = Arc::new(Faults::new(5).with_codecs(crate::server::codecs()));
     let journal = Arc::new(Journal::new(10));
     let admin = Admin::new(faults, journal)
         .with_device(devices[0].clone(), Some("127.0.0.1:8080".parse().unwrap()))
@@ -49,7 +49,7 @@ fn record(journal: &Journal, device: &str) {
         device: device.to_owned(),
         api: "bravia".to_owned(),
         request: RecordedRequest::new("POST", "/sony/system", &Default::default(), b"{}"),
-        outcome: Outcome::Answered,
+        outcome: Delivery::Answered,
         response: None,
         decoded: None,
         violations: Vec::new(),
@@ -351,4 +351,50 @@ async fn unknown_paths_and_methods_get_json_errors() {
     let (status, body) = call(&f.admin, "POST", "/devices/bravia-0", "").await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(error_of(&body), "/devices/bravia-0 does not take POST; it takes GET, PATCH");
+}
+
+/// The README's admin table lists exactly [`ENDPOINTS`], in its order, each with the same curl
+/// example; and since the router is built from that table, the three cannot drift.
+#[test]
+fn the_readme_admin_table_is_the_endpoint_table() {
+    let readme = include_str!("../../../README.md");
+    let start = readme.find("| endpoint | example |").expect("the README's admin table");
+    let rows: Vec<(String, String)> = readme[start..]
+        .lines()
+        .skip(2)
+        .take_while(|line| line.starts_with('|'))
+        .map(|line| {
+            let cells: Vec<&str> = line.split(" | ").collect();
+            let endpoint = cells[0].trim_start_matches("| ").trim_matches('`').to_owned();
+            let example = cells[1].split('`').nth(1).unwrap_or_default().to_owned();
+            (endpoint, example)
+        })
+        .collect();
+    let table: Vec<(String, String)> = crate::admin::ENDPOINTS
+        .iter()
+        .map(|e| (format!("{} {}", e.method, e.path), e.example.to_owned()))
+        .collect();
+    assert_eq!(rows, table);
+}
+
+/// Every endpoint of the table answers through the router (no 404 or 405 from the router's
+/// fallbacks), with the method the table gives.
+#[tokio::test]
+async fn every_listed_endpoint_is_routed() {
+    let admin = fixture().admin;
+    for endpoint in crate::admin::ENDPOINTS {
+        let path = endpoint.path.replace("{id}", "bravia-0");
+        let path = if endpoint.path == "/faults/{id}" { "/faults/999".to_owned() } else { path };
+        let request = axum::http::Request::builder()
+            .method(endpoint.method)
+            .uri(&path)
+            .body(axum::body::Body::from("{}"))
+            .unwrap();
+        let response = crate::admin::router(Arc::clone(&admin)).oneshot(request).await.unwrap();
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        let text = String::from_utf8_lossy(&body);
+        assert_ne!(status, 405, "{} {path}: {text}", endpoint.method);
+        assert!(!text.contains("no admin endpoint"), "{} {path}: {text}", endpoint.method);
+    }
 }

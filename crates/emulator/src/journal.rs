@@ -6,7 +6,7 @@
 //! that fired, if one did. The journal is a ring of a fixed capacity, so a long-running
 //! emulator keeps a bounded amount of memory.
 //!
-//! The fault layer records on every request's path, so it records a [`RawEntry`]: the bytes
+//! The fault layer records on every request's path, so it records a raw entry: the bytes
 //! as they came and went, copied in a few allocations. Classifying the request, decoding the
 //! response, redacting credentials and formatting the time wait until the journal is read:
 //! doing them per request cost about a sixth of the emulator's CPU, for entries most of
@@ -20,7 +20,8 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use serde::Serialize;
 
-use crate::faults::{ActionKind, ApiCodec, Classified};
+use crate::codec::{ApiCodec, Classified};
+pub use crate::codec::{Decoded, DecodedCode};
 
 /// How many bytes of a request or response body an entry keeps.
 pub const BODY_EXCERPT_BYTES: usize = 4096;
@@ -46,7 +47,7 @@ pub struct JournalEntry {
     /// What the client sent.
     pub request: RecordedRequest,
     /// Whether the client got an answer.
-    pub outcome: Outcome,
+    pub outcome: Delivery,
     /// What the client got, when it got something.
     pub response: Option<RecordedResponse>,
     /// The code the vendor decoder reads in the response, when it reads one.
@@ -63,7 +64,7 @@ pub struct JournalEntry {
 /// Whether a request was answered.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+pub enum Delivery {
     /// An HTTP response was sent.
     Answered,
     /// The connection was reset without a response (a `reset` fault).
@@ -134,31 +135,15 @@ impl RecordedResponse {
     }
 }
 
-/// What a vendor decoder reads in a response.
-#[derive(Clone, Default, PartialEq, Eq, Debug, Serialize)]
-pub struct Decoded {
-    /// The code it carries; `None` for a success or a response without a code.
-    pub code: Option<DecodedCode>,
-    /// The rules of the API it breaks, by id.
-    pub violations: Vec<String>,
-}
-
-/// The code a vendor decoder reads in a response.
-#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
-pub struct DecodedCode {
-    /// The code as written on the wire (`40801`, `1101`).
-    pub code: String,
-    /// The registry's reason for it, when the registry has the code.
-    pub reason: Option<String>,
-}
-
 /// Which fault rule fired for a request.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize)]
 pub struct FiredRule {
     /// The rule's id.
     pub rule: u64,
-    /// What it did.
-    pub action: ActionKind,
+    /// What it did: the rule's action as written (`code`, `reset`). A name rather than the
+    /// fault layer's type, so that the journal does not depend on the layer that records
+    /// into it.
+    pub action: &'static str,
 }
 
 /// Headers as they were, in one allocation: each name and value with its length before it.
@@ -370,7 +355,7 @@ pub(crate) struct RawEntry {
     /// What the client sent.
     pub request: RawRequest,
     /// Whether the client got an answer.
-    pub outcome: Outcome,
+    pub outcome: Delivery,
     /// What the client got.
     pub response: Option<RawResponse>,
     /// The fault rule that fired.
@@ -655,7 +640,7 @@ mod tests {
             device: device.to_owned(),
             api: "bravia".to_owned(),
             request: RecordedRequest::new("POST", "/sony/system", &HeaderMap::new(), b"{}"),
-            outcome: Outcome::Answered,
+            outcome: Delivery::Answered,
             response: None,
             decoded: None,
             violations: Vec::new(),
@@ -755,7 +740,7 @@ mod tests {
     /// same classification, decoding, redaction and excerpts, for short and long bodies.
     #[test]
     fn a_raw_entry_builds_what_the_eager_journal_recorded() {
-        let codec: Arc<dyn ApiCodec> = Arc::new(crate::faults::BraviaCodec);
+        let codec: Arc<dyn ApiCodec> = Arc::new(crate::bravia::BraviaCodec);
         let mut request_headers = HeaderMap::new();
         request_headers.insert("x-auth-psk", HeaderValue::from_static("0000"));
         let mut response_headers = HeaderMap::new();
@@ -785,7 +770,7 @@ mod tests {
                     None,
                     Some(&codec),
                 ),
-                outcome: Outcome::Answered,
+                outcome: Delivery::Answered,
                 response: Some(RawResponse::new(
                     200,
                     &response_headers,
@@ -807,7 +792,7 @@ mod tests {
                 device: "bravia-0".to_owned(),
                 api: "bravia".to_owned(),
                 request,
-                outcome: Outcome::Answered,
+                outcome: Delivery::Answered,
                 response: Some(RecordedResponse::new(200, &response_headers, &response_body)),
                 decoded: decoded.code,
                 violations: decoded.violations,

@@ -5,7 +5,9 @@
 
 pub mod admin;
 pub mod admin_guard;
+mod body;
 pub mod bravia;
+pub mod codec;
 pub mod connections;
 pub mod device;
 pub mod faults;

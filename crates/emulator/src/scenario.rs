@@ -511,13 +511,8 @@ fn apply_setting(
             }
         }
         "auth" => {
-            config.auth = match value.as_str() {
-                Some("none") => AuthMode::None,
-                Some("psk") => AuthMode::Psk,
-                Some("pin") => AuthMode::Pin,
-                Some("psk+pin") => AuthMode::PskAndPin,
-                _ => return Err(bad()),
-            }
+            config.auth =
+                value.as_str().and_then(|name| name.parse::<AuthMode>().ok()).ok_or_else(bad)?;
         }
         "cookie_max_age_ms" => config.cookie_max_age = millis(value).ok_or_else(bad)?,
         "max_body_bytes" => config.max_body_bytes = count(value).ok_or_else(bad)?,

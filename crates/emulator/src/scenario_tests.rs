@@ -18,7 +18,7 @@ fn the_documented_example_is_a_valid_scenario() {
     assert_eq!(scenario.state["bravia-1"], json!({"power": "standby"}));
     assert_eq!(scenario.faults.len(), 6);
     assert_eq!(scenario.faults[2].action, ActionKind::Code);
-    scenario.check_faults(&Faults::new(1)).unwrap();
+    scenario.check_faults(&Faults::new(1).with_codecs(crate::server::codecs())).unwrap();
     let mut ids: Vec<String> = (0..3).map(|i| format!("bravia-{i}")).collect();
     assert!(scenario.check_devices(&ids).is_err(), "the ThinQ appliances are not displays");
     ids.extend(["washer-attic", "ac-living-room", "fridge-kitchen"].map(str::to_owned));
@@ -136,7 +136,8 @@ fn an_unknown_action_lists_the_actions() {
 fn a_rule_refused_by_the_checks_is_located() {
     let text = "{\n  \"faults\": [\n    {\"action\": \"reset\"},\n    {\"action\": \"code\",\n     \"code\": 39999}\n  ]\n}";
     let scenario = Scenario::from_json(text).unwrap();
-    let error = scenario.check_faults(&Faults::new(1)).unwrap_err();
+    let error =
+        scenario.check_faults(&Faults::new(1).with_codecs(crate::server::codecs())).unwrap_err();
     assert_eq!(error.field.as_deref(), Some("faults[1].code"));
     assert_eq!((error.line, error.column), (Some(5), Some(14)));
     assert!(error.message.contains("devfault list --api bravia"), "{error}");
@@ -147,7 +148,8 @@ fn a_rule_refused_by_the_checks_is_located() {
 fn a_missing_member_is_located_at_its_rule() {
     let text = "{\"faults\": [\n  {\"action\": \"status\"}\n]}";
     let scenario = Scenario::from_json(text).unwrap();
-    let error = scenario.check_faults(&Faults::new(1)).unwrap_err();
+    let error =
+        scenario.check_faults(&Faults::new(1).with_codecs(crate::server::codecs())).unwrap_err();
     assert_eq!(error.field.as_deref(), Some("faults[0].status"));
     assert_eq!((error.line, error.column), (Some(2), Some(3)), "at faults[0]");
 }

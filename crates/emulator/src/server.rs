@@ -32,6 +32,7 @@ use tokio::task::JoinHandle;
 use crate::admin::{self, Admin};
 use crate::admin_guard::{self, AdminGuard};
 use crate::bravia::{self, Display, DisplayConfig};
+use crate::codec::ApiCodec;
 use crate::connections::{ConnectionLimits, Refusal, serve_limited};
 use crate::device::{Device, Provocation};
 use crate::faults::{
@@ -43,6 +44,12 @@ use crate::thinq::{self, Cloud, CloudConfig};
 use crate::tls::SelfSigned;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::pki_types::CertificateDer;
+
+/// The codec of every API the emulator serves, as the server registers them with the fault
+/// layer: the one list to extend for a new API.
+pub fn codecs() -> Vec<Arc<dyn ApiCodec>> {
+    vec![Arc::new(bravia::BraviaCodec), Arc::new(thinq::ThinqCodec)]
+}
 
 /// The most generated ThinQ appliances `serve --thinq-devices N` makes.
 pub const MAX_THINQ_DEVICES: usize = 100_000;
@@ -299,6 +306,22 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<RunningServer, ServeError> {
     config.limits.check().map_err(ServeError::Config)?;
+    if !config.allow_non_loopback {
+        for (what, addr) in [
+            ("bravia", config.bravia_addr),
+            ("thinq", config.thinq_addr),
+            ("admin", config.admin_addr),
+        ] {
+            if !addr.ip().is_loopback() {
+                return Err(ServeError::NotLoopback { what, addr });
+            }
+        }
+        if let Some(addr) = config.thinq_tls_addr
+            && !addr.ip().is_loopback()
+        {
+            return Err(ServeError::NotLoopback { what: "thinq-tls", addr });
+        }
+    }
     if let Some(token) = &config.admin_token {
         admin_guard::check_token(token).map_err(ServeError::Config)?;
     }
@@ -317,28 +340,12 @@ pub async fn serve(
         )));
     }
     let connection_limits = config.limits;
-    if !config.allow_non_loopback {
-        for (what, addr) in [
-            ("bravia", config.bravia_addr),
-            ("thinq", config.thinq_addr),
-            ("admin", config.admin_addr),
-        ] {
-            if !addr.ip().is_loopback() {
-                return Err(ServeError::NotLoopback { what, addr });
-            }
-        }
-        if let Some(addr) = config.thinq_tls_addr
-            && !addr.ip().is_loopback()
-        {
-            return Err(ServeError::NotLoopback { what: "thinq-tls", addr });
-        }
-    }
     let scenario = match &config.scenario {
         Some(file) => Scenario::load(file)?,
         None => Scenario::default(),
     };
     let seed = config.seed.or(scenario.seed).unwrap_or_else(seed_from_clock);
-    let faults = Arc::new(Faults::new(seed).with_max_hold(config.max_hold));
+    let faults = Arc::new(Faults::new(seed).with_codecs(codecs()).with_max_hold(config.max_hold));
     scenario.check_faults(&faults)?;
 
     let count = config.displays.or(scenario.displays.count).unwrap_or(1);

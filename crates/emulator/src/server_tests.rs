@@ -3,7 +3,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::*;
-use crate::journal::{JournalQuery, Outcome};
+use crate::journal::{Delivery, JournalQuery};
 use crate::testkit::{Got, json_body, post, request, rpc};
 
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -123,14 +123,14 @@ async fn reset_and_no_answer_work_on_a_real_display() {
         post(addr, "/sony/system", &rpc("getPowerStatus", 1), Duration::from_millis(300)).await;
     assert!(matches!(got, Got::TimedOut { ref bytes } if bytes.is_empty()), "{got:?}");
     assert_eq!(power(addr).await, "active", "both rules expired");
-    let outcomes: Vec<Outcome> = running
+    let outcomes: Vec<Delivery> = running
         .admin()
         .journal()
         .query(&JournalQuery::default())
         .iter()
         .map(|entry| entry.outcome)
         .collect();
-    assert_eq!(outcomes, [Outcome::Answered, Outcome::NoAnswer, Outcome::Reset]);
+    assert_eq!(outcomes, [Delivery::Answered, Delivery::NoAnswer, Delivery::Reset]);
     // A hold in progress does not keep the server from stopping.
     let client = tokio::spawn(async move {
         post(addr, "/sony/system", &rpc("getPowerStatus", 1), CLIENT_TIMEOUT).await

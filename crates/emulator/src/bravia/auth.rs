@@ -29,13 +29,28 @@ pub enum AuthMode {
 }
 
 impl AuthMode {
-    /// The name used in the admin API (`none`, `psk`, `pin`, `psk+pin`).
+    /// Every mode, in the order the menu lists them.
+    pub const ALL: [AuthMode; 4] =
+        [AuthMode::None, AuthMode::Psk, AuthMode::Pin, AuthMode::PskAndPin];
+
+    /// The name used by `serve --auth`, scenario files and the admin API (`none`, `psk`, `pin`,
+    /// `psk+pin`); [`str::parse`] reads it back.
     pub fn as_str(self) -> &'static str {
         match self {
             AuthMode::None => "none",
             AuthMode::Psk => "psk",
             AuthMode::Pin => "pin",
             AuthMode::PskAndPin => "psk+pin",
+        }
+    }
+
+    /// One line for a person choosing a mode (`serve --help`).
+    pub fn describe(self) -> &'static str {
+        match self {
+            AuthMode::None => "No authentication.",
+            AuthMode::Psk => "Pre-shared key in X-Auth-PSK.",
+            AuthMode::Pin => "PIN registration (accessControl.actRegister) and the auth cookie.",
+            AuthMode::PskAndPin => "Either credential.",
         }
     }
 
@@ -48,6 +63,37 @@ impl AuthMode {
         matches!(self, AuthMode::Pin | AuthMode::PskAndPin)
     }
 }
+
+impl std::str::FromStr for AuthMode {
+    type Err = UnknownAuthMode;
+
+    /// The one parse of a mode's name, for the CLI, scenario files and the admin API.
+    fn from_str(name: &str) -> Result<AuthMode, UnknownAuthMode> {
+        AuthMode::ALL
+            .into_iter()
+            .find(|mode| mode.as_str() == name)
+            .ok_or_else(|| UnknownAuthMode(name.to_owned()))
+    }
+}
+
+impl std::fmt::Display for AuthMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name that is no [`AuthMode`]; its message lists the accepted names.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct UnknownAuthMode(pub String);
+
+impl std::fmt::Display for UnknownAuthMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = AuthMode::ALL.iter().map(|mode| mode.as_str()).collect();
+        write!(f, "{:?} is not an authentication mode; give one of {}", self.0, names.join(", "))
+    }
+}
+
+impl std::error::Error for UnknownAuthMode {}
 
 /// A method's authentication level, as `getSupportedApiInfo` reports it.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]

@@ -23,6 +23,7 @@
 //! ```
 
 mod auth;
+mod codec;
 mod ircc;
 mod methods;
 mod provocations;
@@ -37,7 +38,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-pub use auth::{AuthMode, MAX_PSK_CHARS, check_psk};
+pub use auth::{AuthMode, MAX_PSK_CHARS, UnknownAuthMode, check_psk};
+pub use codec::BraviaCodec;
 pub use router::router;
 pub use state::Power;
 

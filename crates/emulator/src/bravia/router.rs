@@ -1,16 +1,14 @@
 //! The HTTP side: routes, limits (413, 414, 503), the restart window, unreachable power,
 //! JSON-RPC dispatch from the method table, and IRCC.
 
-use std::future::poll_fn;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::{Body, HttpBody};
+use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, SET_COOKIE};
+use axum::http::header::{CONNECTION, CONTENT_TYPE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, Method as HttpMethod, StatusCode};
 use axum::response::{IntoResponse, Response};
 use devfault_bravia::Code;
@@ -22,6 +20,7 @@ use devfault_core::Entry;
 use super::auth::{self, Level};
 use super::methods::{self, Answer, Call, Standby};
 use super::{Display, IrccPath, Power, StandbyError, ircc};
+use crate::body::{Ended, Excess, collect, declared_length};
 
 /// The display's HTTP server: `/sony/{service}`, `/sony/ircc`, `/sony/IRCC`, and 404 for
 /// everything else, with the display's limits. Free of fault injection and journaling.
@@ -119,71 +118,25 @@ async fn rpc(display: &Display, service: &str, request: Request) -> Response {
     }
 }
 
-/// Why a body was not read.
-enum BodyError {
-    TooLarge,
-    Timeout,
-    Broken,
-}
-
 /// Reads a body of at most `max_body_bytes` within `body_timeout`: 413, `[2, "Timeout"]` or
-/// `[5, "Illegal Request"]` (the connection broke) otherwise.
+/// `[5, "Illegal Request"]` (the connection broke) otherwise. Past the limit the display goes
+/// on reading and discarding for a while ([`Excess::Linger`]), as web servers do.
 async fn read_body(
     display: &Display,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Vec<u8>, Response> {
     let max = display.config.max_body_bytes;
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|length| length > max as u64) {
+    if declared_length(headers).is_some_and(|length| length > max as u64) {
         return Err(display.http_error(Code::REQUEST_ENTITY_TOO_LARGE.entry(), None));
     }
     let deadline = tokio::time::Instant::now() + display.config.body_timeout;
-    match collect(body, max, deadline).await {
-        Ok(bytes) => Ok(bytes),
-        Err(BodyError::TooLarge) => {
-            Err(display.http_error(Code::REQUEST_ENTITY_TOO_LARGE.entry(), None))
-        }
-        Err(BodyError::Timeout) => Err(display.error(Code::TIMEOUT.entry(), None)),
-        Err(BodyError::Broken) => Err(display.error(Code::ILLEGAL_REQUEST.entry(), None)),
-    }
-}
-
-/// Collects a body up to `max` bytes. Past `max` it goes on reading and discarding, up to
-/// four times `max` and until the deadline, so that closing the connection after the 413
-/// does not reset it under a client still sending (the "lingering close" of web servers).
-async fn collect(
-    mut body: Body,
-    max: usize,
-    deadline: tokio::time::Instant,
-) -> Result<Vec<u8>, BodyError> {
-    let mut bytes = Vec::new();
-    let mut seen = 0usize;
-    loop {
-        let frame =
-            tokio::time::timeout_at(deadline, poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)));
-        let frame = match frame.await {
-            Err(_) if seen > max => return Err(BodyError::TooLarge),
-            Err(_) => return Err(BodyError::Timeout),
-            Ok(None) if seen > max => return Err(BodyError::TooLarge),
-            Ok(None) => return Ok(bytes),
-            Ok(Some(Err(_))) if seen > max => return Err(BodyError::TooLarge),
-            Ok(Some(Err(_))) => return Err(BodyError::Broken),
-            Ok(Some(Ok(frame))) => frame,
-        };
-        let Ok(data) = frame.into_data() else { continue };
-        seen = seen.saturating_add(data.len());
-        if seen <= max {
-            bytes.extend_from_slice(&data);
-        } else {
-            bytes = Vec::new();
-            if seen > max.saturating_mul(4) {
-                return Err(BodyError::TooLarge);
-            }
-        }
+    let read = collect(body, max, Some(deadline), Excess::Linger).await;
+    match read.ended {
+        Ended::Complete => Ok(read.bytes),
+        Ended::TooLarge => Err(display.http_error(Code::REQUEST_ENTITY_TOO_LARGE.entry(), None)),
+        Ended::Timeout => Err(display.error(Code::TIMEOUT.entry(), None)),
+        Ended::Broken => Err(display.error(Code::ILLEGAL_REQUEST.entry(), None)),
     }
 }
 

@@ -13,8 +13,7 @@ use serde_json::Value;
 
 use super::Refusal;
 use super::router::{ENDPOINTS, matches, refuse, reply_message_id};
-use crate::faults::{ApiCodec, Classified, ResolvedCode};
-use crate::journal::{Decoded, DecodedCode};
+use crate::codec::{ApiCodec, Classified, Decoded, DecodedCode, ResolvedCode};
 
 const HOW: &str = "list the codes with `devfault list --api thinq`";
 

@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 use axum::Router;
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
@@ -36,6 +36,7 @@ use devfault_thinq::wire::{
 use serde_json::{Value, json};
 
 use super::{API_KEY, Appliance, Cloud, Refusal, StateDoc};
+use crate::body::{Ended, Excess, collect, declared_length};
 
 /// Every endpoint: HTTP method, path (`{id}`: a device id), and the SDK method that calls it
 /// (`ThinQApi.async_*`, without the prefix). `/route` is the only one without a token.
@@ -396,9 +397,7 @@ fn check_headers(
 /// answered at once.
 async fn read_body(cloud: &Cloud, headers: &HeaderMap, body: Body) -> Result<Vec<u8>, Refusal> {
     let limit = cloud.config.max_body_bytes;
-    let declared =
-        text(headers, &header::CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok());
-    if let Some(declared) = declared
+    if let Some(declared) = declared_length(headers)
         && declared > limit as u64
     {
         return Err(Refusal::new(
@@ -408,12 +407,14 @@ async fn read_body(cloud: &Cloud, headers: &HeaderMap, body: Body) -> Result<Vec
             ),
         ));
     }
-    to_bytes(body, limit).await.map(|bytes| bytes.to_vec()).map_err(|_| {
-        Refusal::new(
+    let read = collect(body, limit, None, Excess::Keep).await;
+    match read.ended {
+        Ended::Complete => Ok(read.bytes),
+        Ended::TooLarge | Ended::Timeout | Ended::Broken => Err(Refusal::new(
             Code::BAD_REQUEST,
             format!("the body is larger than {limit} bytes (or broke off)"),
-        )
-    })
+        )),
+    }
 }
 
 /// The body as JSON: `None` when empty (the SDK's bodyless POSTs and DELETEs), 1000 when

@@ -481,7 +481,7 @@ async fn a_body_that_stalls_is_answered_with_the_requests_message_id() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     let cloud = cloud();
-    let faults = Arc::new(Faults::new(1));
+    let faults = Arc::new(Faults::new(1).with_codec(Arc::new(ThinqCodec)));
     let journal = Arc::new(crate::journal::Journal::new(10));
     let limits = BodyLimits { max_bytes: 1024, timeout: std::time::Duration::from_millis(200) };
     let router = with_faults_and_limits(

@@ -2,8 +2,18 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use std::io;
+use std::sync::Arc;
+
+use axum::body::{Body, to_bytes};
+use axum::http::StatusCode;
+use serde_json::Value;
+
+use super::layer::truncate_json;
+use super::set::SplitMix64;
 use super::*;
-use crate::journal::{JournalQuery, Outcome};
+use crate::journal::{Delivery, JournalQuery};
+use crate::journal::{FiredRule, Journal};
 use crate::testkit::{FakeServer, Got, json_body, post, request, rpc};
 
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -13,7 +23,10 @@ fn spec(value: Value) -> RuleSpec {
 }
 
 fn refusal(value: Value) -> RuleError {
-    Faults::new(1).add(spec(value)).expect_err("the rule is refused")
+    Faults::new(1)
+        .with_codecs(crate::server::codecs())
+        .add(spec(value))
+        .expect_err("the rule is refused")
 }
 
 fn info(service: &str, method: &str) -> RequestInfo {
@@ -33,7 +46,7 @@ fn info(service: &str, method: &str) -> RequestInfo {
 
 #[test]
 fn a_code_rule_is_checked_against_the_registry_and_gets_its_api() {
-    let faults = Faults::new(1);
+    let faults = Faults::new(1).with_codecs(crate::server::codecs());
     let rule = faults.add(spec(json!({"action": "code", "code": 40200}))).unwrap();
     assert_eq!(rule.id, 1);
     assert_eq!(rule.spec.matcher.api.as_deref(), Some("bravia"));
@@ -61,7 +74,7 @@ fn a_bravia_code_written_as_a_string_is_refused_with_the_number_to_write() {
 
 #[test]
 fn a_message_picks_one_of_the_rows_of_a_code() {
-    let faults = Faults::new(1);
+    let faults = Faults::new(1).with_codecs(crate::server::codecs());
     let rule =
         faults.add(spec(json!({"action": "code", "code": 7, "message": "not power-on"}))).unwrap();
     assert_eq!(rule.resolved.unwrap().message, "not power-on");
@@ -72,7 +85,7 @@ fn a_message_picks_one_of_the_rows_of_a_code() {
 
 #[test]
 fn a_thinq_code_is_accepted_for_the_thinq_api() {
-    let faults = Faults::new(1);
+    let faults = Faults::new(1).with_codecs(crate::server::codecs());
     let rule = faults.add(spec(json!({"action": "code", "code": "1101"}))).unwrap();
     assert_eq!(rule.spec.matcher.api.as_deref(), Some("thinq"));
 }
@@ -139,7 +152,7 @@ fn json_errors_name_the_unknown_member_or_action_and_what_is_accepted() {
 
 #[test]
 fn add_all_adds_every_rule_or_none() {
-    let faults = Faults::new(1);
+    let faults = Faults::new(1).with_codecs(crate::server::codecs());
     let specs =
         vec![spec(json!({"action": "reset"})), spec(json!({"action": "code", "code": 39999}))];
     let (index, error) = faults.add_all(specs).unwrap_err();
@@ -153,7 +166,7 @@ fn add_all_adds_every_rule_or_none() {
 
 #[test]
 fn ids_are_not_reused_after_a_removal() {
-    let faults = Faults::new(1);
+    let faults = Faults::new(1).with_codecs(crate::server::codecs());
     let first = faults.add(RuleSpec::new(ActionKind::Reset)).unwrap();
     assert!(faults.remove(first.id));
     assert!(!faults.remove(first.id));
@@ -167,7 +180,7 @@ fn ids_are_not_reused_after_a_removal() {
 
 #[test]
 fn every_member_of_match_must_match() {
-    let faults = Faults::new(1);
+    let faults = Faults::new(1).with_codecs(crate::server::codecs());
     faults
         .add(spec(json!({
             "match": {"api": "bravia", "device": "bravia-0", "service": "audio",
@@ -191,7 +204,7 @@ fn every_member_of_match_must_match() {
 
 #[test]
 fn the_first_rule_that_fires_wins() {
-    let faults = Faults::new(1);
+    let faults = Faults::new(1).with_codecs(crate::server::codecs());
     faults.add(spec(json!({"match": {"service": "audio"}, "action": "reset"}))).unwrap();
     faults.add(spec(json!({"action": "no_answer"}))).unwrap();
     faults.add(spec(json!({"action": "status", "status": 500}))).unwrap();
@@ -201,7 +214,7 @@ fn the_first_rule_that_fires_wins() {
 
 #[test]
 fn probability_zero_never_fires_and_one_always_does() {
-    let faults = Faults::new(7);
+    let faults = Faults::new(7).with_codecs(crate::server::codecs());
     faults.add(spec(json!({"action": "reset", "probability": 0.0}))).unwrap();
     faults.add(spec(json!({"action": "no_answer", "probability": 1.0}))).unwrap();
     for _ in 0..200 {
@@ -213,7 +226,7 @@ fn probability_zero_never_fires_and_one_always_does() {
 
 #[test]
 fn a_rule_expires_after_count_firings() {
-    let faults = Faults::new(1);
+    let faults = Faults::new(1).with_codecs(crate::server::codecs());
     faults.add(spec(json!({"action": "reset", "count": 2}))).unwrap();
     let first = faults.decide(&info("system", "x")).unwrap();
     assert_eq!((first.spec.count, first.fired), (Some(1), 1));
@@ -230,8 +243,8 @@ fn draws(faults: &Faults, n: usize) -> Vec<bool> {
 #[test]
 fn the_same_seed_and_requests_give_the_same_decisions() {
     let rule = json!({"action": "reset", "probability": 0.5});
-    let a = Faults::new(42);
-    let b = Faults::new(42);
+    let a = Faults::new(42).with_codecs(crate::server::codecs());
+    let b = Faults::new(42).with_codecs(crate::server::codecs());
     a.add(spec(rule.clone())).unwrap();
     b.add(spec(rule.clone())).unwrap();
     let first = draws(&a, 200);
@@ -239,7 +252,7 @@ fn the_same_seed_and_requests_give_the_same_decisions() {
     let fired = first.iter().filter(|&&f| f).count();
     assert!((60..=140).contains(&fired), "about half of 200 fire: {fired}");
 
-    let c = Faults::new(43);
+    let c = Faults::new(43).with_codecs(crate::server::codecs());
     c.add(spec(rule)).unwrap();
     assert_ne!(first, draws(&c, 200), "another seed, other decisions");
 
@@ -251,11 +264,11 @@ fn the_same_seed_and_requests_give_the_same_decisions() {
 #[test]
 fn draws_are_spent_only_on_rules_with_a_real_chance() {
     // A certain rule in front must not shift the sequence of the uncertain one.
-    let a = Faults::new(9);
+    let a = Faults::new(9).with_codecs(crate::server::codecs());
     a.add(spec(json!({"match": {"service": "audio"}, "action": "reset"}))).unwrap();
     a.add(spec(json!({"match": {"service": "system"}, "action": "reset", "probability": 0.3})))
         .unwrap();
-    let b = Faults::new(9);
+    let b = Faults::new(9).with_codecs(crate::server::codecs());
     b.add(spec(json!({"match": {"service": "system"}, "action": "reset", "probability": 0.3})))
         .unwrap();
     let mixed: Vec<bool> = (0..100)
@@ -301,14 +314,16 @@ fn truncated_bodies_are_not_json() {
 // ---------------------------------------------------------------------------------------------
 
 async fn server_with(rule: Value) -> FakeServer {
-    let faults = Faults::new(1).with_max_hold(Duration::from_millis(600));
+    let faults = Faults::new(1)
+        .with_codecs(crate::server::codecs())
+        .with_max_hold(Duration::from_millis(600));
     faults.add(spec(rule)).unwrap();
     FakeServer::start(faults).await
 }
 
 #[tokio::test]
 async fn without_rules_the_device_answers_and_the_journal_records_it() {
-    let server = FakeServer::start(Faults::new(1)).await;
+    let server = FakeServer::start(Faults::new(1).with_codecs(crate::server::codecs())).await;
     let response = post(server.addr, "/sony/system", &rpc("getPowerStatus", 3), CLIENT_TIMEOUT)
         .await
         .response();
@@ -317,7 +332,7 @@ async fn without_rules_the_device_answers_and_the_journal_records_it() {
     let entries = server.journal.query(&JournalQuery::default());
     assert_eq!(entries.len(), 1);
     let entry = &entries[0];
-    assert_eq!((entry.device.as_str(), entry.outcome), ("bravia-0", Outcome::Answered));
+    assert_eq!((entry.device.as_str(), entry.outcome), ("bravia-0", Delivery::Answered));
     assert_eq!(entry.request.service.as_deref(), Some("system"));
     assert_eq!(entry.request.rpc_method.as_deref(), Some("getPowerStatus"));
     assert_eq!(entry.response.as_ref().map(|r| r.status), Some(200));
@@ -353,7 +368,7 @@ async fn a_code_rule_answers_with_the_vendor_body_and_the_request_id() {
         ("40000", Some("Request Retry"))
     );
     assert!(fired.violations.is_empty());
-    assert_eq!(fired.fault, Some(FiredRule { rule: 1, action: ActionKind::Code }));
+    assert_eq!(fired.fault, Some(FiredRule { rule: 1, action: ActionKind::Code.as_str() }));
     assert!(entries[0].fault.is_none());
     server.stop().await;
 }
@@ -484,7 +499,7 @@ async fn a_reset_rule_closes_the_connection_without_a_response() {
         other => panic!("expected a reset connection, got {other:?}"),
     }
     let entry = &server.journal.query(&JournalQuery::default())[0];
-    assert_eq!(entry.outcome, Outcome::Reset);
+    assert_eq!(entry.outcome, Delivery::Reset);
     assert!(entry.response.is_none());
     // The rule expired; the server still answers.
     let response = post(server.addr, "/sony/system", &rpc("getPowerStatus", 2), CLIENT_TIMEOUT)
@@ -505,7 +520,7 @@ async fn a_no_answer_rule_sends_nothing_until_the_client_gives_up() {
         other => panic!("expected no answer, got {other:?}"),
     }
     let entry = &server.journal.query(&JournalQuery::default())[0];
-    assert_eq!(entry.outcome, Outcome::NoAnswer);
+    assert_eq!(entry.outcome, Delivery::NoAnswer);
     assert!(entry.response.is_none());
     server.stop().await;
 }
@@ -530,7 +545,7 @@ async fn a_no_answer_hold_is_bounded_and_ends_without_a_response() {
 
 #[tokio::test]
 async fn stopping_the_server_releases_a_held_request() {
-    let faults = Faults::new(1); // the default hold: 60 s
+    let faults = Faults::new(1).with_codecs(crate::server::codecs()); // the default hold: 60 s
     faults.add(RuleSpec::new(ActionKind::NoAnswer)).unwrap();
     let server = FakeServer::start(faults).await;
     let addr = server.addr;
@@ -564,7 +579,8 @@ async fn a_rule_with_probability_zero_never_fires_over_the_wire() {
 #[tokio::test]
 async fn a_body_declared_over_the_limit_is_left_for_the_device_to_refuse() {
     let limits = BodyLimits { max_bytes: 64, timeout: Duration::from_secs(5) };
-    let server = FakeServer::start_with(Faults::new(1), limits).await;
+    let server =
+        FakeServer::start_with(Faults::new(1).with_codecs(crate::server::codecs()), limits).await;
     let body =
         format!(r#"{{"method":"big","id":1,"params":["{}"],"version":"1.0"}}"#, "a".repeat(100));
     let response = post(server.addr, "/sony/system", &body, CLIENT_TIMEOUT).await.response();
@@ -579,7 +595,8 @@ async fn a_body_declared_over_the_limit_is_left_for_the_device_to_refuse() {
 async fn a_body_that_comes_too_slowly_gets_the_apis_timeout_code() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let limits = BodyLimits { max_bytes: 1024, timeout: Duration::from_millis(200) };
-    let server = FakeServer::start_with(Faults::new(1), limits).await;
+    let server =
+        FakeServer::start_with(Faults::new(1).with_codecs(crate::server::codecs()), limits).await;
     let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
     let head = "POST /sony/system HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{\"method\"";
     stream.write_all(head.as_bytes()).await.unwrap();
@@ -596,7 +613,7 @@ async fn a_body_that_comes_too_slowly_gets_the_apis_timeout_code() {
 
 #[tokio::test]
 async fn credentials_do_not_reach_the_journal() {
-    let server = FakeServer::start(Faults::new(1)).await;
+    let server = FakeServer::start(Faults::new(1).with_codecs(crate::server::codecs())).await;
     let headers = [("X-Auth-PSK", "sekrit"), ("Content-Type", "application/json")];
     request(
         server.addr,
@@ -618,7 +635,7 @@ async fn credentials_do_not_reach_the_journal() {
 async fn without_the_fault_listener_a_reset_says_why_it_cannot() {
     use tower::ServiceExt;
     let device = crate::testkit::FakeDevice::new("bravia-0");
-    let faults = Arc::new(Faults::new(1));
+    let faults = Arc::new(Faults::new(1).with_codecs(crate::server::codecs()));
     faults.add(RuleSpec::new(ActionKind::Reset)).unwrap();
     let journal = Arc::new(Journal::new(10));
     let router = with_faults(crate::testkit::fake_router(device.clone()), device, faults, journal);
@@ -635,7 +652,7 @@ async fn without_the_fault_listener_a_reset_says_why_it_cannot() {
 /// change of the list, an expiry included.
 #[test]
 fn has_rules_follows_every_change_of_the_list() {
-    let faults = Faults::new(1);
+    let faults = Faults::new(1).with_codecs(crate::server::codecs());
     assert!(!faults.has_rules());
     let once = faults.add(spec(json!({"action": "reset", "count": 1}))).unwrap();
     assert!(faults.has_rules());
