@@ -82,6 +82,9 @@ pub struct Args {
     /// The most open connections per listener; more are answered 503 and closed.
     #[arg(long, value_name = "N", default_value_t = ConnectionLimits::default().max_connections)]
     max_connections: usize,
+    /// About how much memory the request journal may take; past it the oldest entries go.
+    #[arg(long, value_name = "BYTES", default_value_t = devfault_emulator::journal::DEFAULT_MAX_BYTES)]
+    journal_bytes: usize,
     /// How long stopping (Ctrl-C, SIGTERM) waits for requests in flight.
     #[arg(long, value_name = "TIME", default_value = "500ms", value_parser = duration)]
     shutdown_grace: Duration,
@@ -118,6 +121,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<Outcome> {
         seed: args.seed,
         allow_non_loopback: args.listen_any,
         admin_token: args.admin_token.clone(),
+        journal_max_bytes: args.journal_bytes,
         limits: ConnectionLimits {
             max_header_bytes: args.max_header_bytes,
             header_timeout: args.header_timeout,

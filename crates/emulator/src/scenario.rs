@@ -320,6 +320,16 @@ impl Scenario {
 
     /// Checks every fault rule against the codecs of `faults` (without adding them).
     pub fn check_faults(&self, faults: &Faults) -> Result<(), ScenarioError> {
+        if self.faults.len() > crate::faults::MAX_RULES {
+            return Err(self.error(
+                "faults",
+                format!(
+                    "{} fault rules: give at most {}, the cap of the admin API too",
+                    self.faults.len(),
+                    crate::faults::MAX_RULES
+                ),
+            ));
+        }
         for (index, spec) in self.faults.iter().enumerate() {
             faults.check(spec.clone()).map_err(|error| {
                 self.error(&format!("faults[{index}].{}", error.field), error.message)

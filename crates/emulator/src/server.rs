@@ -103,6 +103,9 @@ pub struct ServeConfig {
     pub allow_non_loopback: bool,
     /// How many exchanges the journal keeps. Default 1000.
     pub journal_capacity: usize,
+    /// About how much memory the journal's entries may take; past it the oldest go. Default
+    /// [`crate::journal::DEFAULT_MAX_BYTES`] (4 MiB).
+    pub journal_max_bytes: usize,
     /// How long a `no_answer` rule holds a request at most. Default 60 s.
     pub max_hold: Duration,
     /// The bearer token the admin API requires (`Authorization: Bearer TOKEN`); required when
@@ -130,6 +133,7 @@ impl Default for ServeConfig {
             seed: None,
             allow_non_loopback: false,
             journal_capacity: Journal::DEFAULT_CAPACITY,
+            journal_max_bytes: crate::journal::DEFAULT_MAX_BYTES,
             max_hold: DEFAULT_MAX_HOLD,
             limits: ConnectionLimits::default(),
             admin_token: None,
@@ -378,7 +382,8 @@ pub async fn serve(
     scenario.check_devices(&ids)?;
     let addrs = display_addrs(config.bravia_addr, count)?;
 
-    let journal = Arc::new(Journal::new(config.journal_capacity));
+    let journal =
+        Arc::new(Journal::new(config.journal_capacity).with_max_bytes(config.journal_max_bytes));
     let mut displays = Vec::with_capacity(count);
     let mut listeners = Vec::with_capacity(count);
     for (id, addr) in ids.iter().zip(addrs) {
