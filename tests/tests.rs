@@ -6,6 +6,7 @@ mod cli;
 mod client_bravia;
 mod client_thinq;
 mod decode;
+mod hardening;
 mod lint;
 mod serve;
 mod util;

@@ -380,7 +380,13 @@ pub async fn serve(
     ids.push(thinq::CLOUD_ID.to_owned());
     ids.extend(cloud.appliances().iter().map(|a| a.id().to_owned()));
     scenario.check_devices(&ids)?;
-    let addrs = display_addrs(config.bravia_addr, count)?;
+    let taken: Vec<u16> = [Some(config.thinq_addr), Some(config.admin_addr), config.thinq_tls_addr]
+        .into_iter()
+        .flatten()
+        .map(|addr| addr.port())
+        .filter(|port| *port != 0)
+        .collect();
+    let addrs = display_addrs(config.bravia_addr, count, &taken)?;
 
     let journal =
         Arc::new(Journal::new(config.journal_capacity).with_max_bytes(config.journal_max_bytes));
@@ -571,25 +577,34 @@ fn thinq_refusal() -> Refusal {
     Refusal::json(&String::from_utf8_lossy(&thinq::overload_body()))
 }
 
-/// The addresses of `count` displays from `first`: consecutive ports, or port 0 for each.
-fn display_addrs(first: SocketAddr, count: usize) -> Result<Vec<SocketAddr>, ServeError> {
+/// The addresses of `count` displays from `first`: consecutive ports, skipping `taken` (the
+/// other listeners' ports), so that `serve --displays N` never collides with the ThinQ cloud
+/// (8081), the admin API (8090) or the TLS port (8443) on the defaults; or port 0 for each.
+fn display_addrs(
+    first: SocketAddr,
+    count: usize,
+    taken: &[u16],
+) -> Result<Vec<SocketAddr>, ServeError> {
     if first.port() == 0 {
         return Ok(vec![first; count]);
     }
-    let last = usize::from(first.port()) + count - 1;
-    if last > usize::from(u16::MAX) {
-        return Err(ServeError::Displays(format!(
-            "{count} displays from port {} need ports up to {last}, past 65535; give a lower port",
-            first.port()
-        )));
-    }
-    Ok((0..count)
-        .map(|i| {
+    let mut addrs = Vec::with_capacity(count);
+    let mut port = u32::from(first.port());
+    while addrs.len() < count {
+        let Ok(candidate) = u16::try_from(port) else {
+            return Err(ServeError::Displays(format!(
+                "{count} displays from port {} (skipping the other listeners' ports {taken:?}) need ports past 65535; give a lower --bravia port",
+                first.port()
+            )));
+        };
+        if !taken.contains(&candidate) {
             let mut addr = first;
-            addr.set_port(first.port() + u16::try_from(i).unwrap_or(0));
-            addr
-        })
-        .collect())
+            addr.set_port(candidate);
+            addrs.push(addr);
+        }
+        port += 1;
+    }
+    Ok(addrs)
 }
 
 /// The ThinQ cloud's TLS listener, bound, with its fresh certificate.
