@@ -86,10 +86,13 @@ pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 
 /// At most this many refusals (the 503 written to a connection past the cap) are in progress
 /// at once; past that, a connection over the cap is closed without a word.
-const MAX_REFUSING: usize = 64;
+const MAX_REFUSING: usize = 256;
 
-/// How long writing a refusal, and reading what the client had sent meanwhile, may take.
+/// How long writing a refusal may take.
 const REFUSAL_TIME: Duration = Duration::from_secs(1);
+
+/// How long a refused connection is drained of what its client sent before it is closed.
+const REFUSAL_DRAIN: Duration = Duration::from_millis(100);
 
 impl Default for ConnectionLimits {
     fn default() -> ConnectionLimits {
@@ -265,9 +268,15 @@ fn http1_builder(limits: &ConnectionLimits) -> hyper::server::conn::http1::Build
 /// Writes the refusal, closes the sending side, and reads (and drops) what the client sent
 /// meanwhile, so that closing does not reset the connection before the client read the 503.
 async fn refuse<I: AsyncRead + AsyncWrite + Unpin>(mut io: I, refusal: &Refusal) {
-    let _ = tokio::time::timeout(REFUSAL_TIME, async {
+    let written = tokio::time::timeout(REFUSAL_TIME, async {
         io.write_all(refusal.as_bytes()).await?;
-        io.shutdown().await?;
+        io.shutdown().await
+    })
+    .await;
+    if !matches!(written, Ok(Ok(()))) {
+        return;
+    }
+    let _ = tokio::time::timeout(REFUSAL_DRAIN, async {
         let mut sink = [0u8; 4096];
         let mut left = 64 * 1024usize;
         while left > 0 {
