@@ -48,12 +48,15 @@ pub const REDACTED_HEADERS: &[&str] = &[
     "cookie",
     "set-cookie",
     "x-service-key",
-    "x-api-key",
 ];
 
+/// Headers kept although their names look like a credential's: ThinQ's `x-api-key` is the
+/// SDK's public constant, the same for every user (the README prints it), and the journal
+/// shows whether a client sends the right one.
+pub const KEPT_HEADERS: &[&str] = &["x-api-key", "www-authenticate", "proxy-authenticate"];
+
 /// Words that make a header name or a query parameter name a credential's: its value is
-/// redacted in the journal. `www-authenticate` and `proxy-authenticate` (challenges, not
-/// credentials) are kept.
+/// redacted in the journal, unless the header is one of [`KEPT_HEADERS`].
 pub const CREDENTIAL_WORDS: &[&str] = &[
     "auth",
     "token",
@@ -72,7 +75,7 @@ fn is_credential_header(name: &str) -> bool {
     if REDACTED_HEADERS.contains(&name) {
         return true;
     }
-    if name == "www-authenticate" || name == "proxy-authenticate" {
+    if KEPT_HEADERS.contains(&name) {
         return false;
     }
     let lower = name.to_ascii_lowercase();
