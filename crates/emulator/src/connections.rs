@@ -20,7 +20,7 @@
 //! - once the shutdown future resolves, idle connections close at once and the others get
 //!   [`ConnectionLimits::shutdown_grace`] to finish before they are dropped.
 //!
-//! Each connection of a [`FaultListener`] carries its [`ConnectionControl`] into the request's
+//! Each connection of a [`FaultListener`](crate::faults::FaultListener) carries its [`ConnectionControl`] into the request's
 //! extensions (as `ConnectInfo<ConnectionControl>`), as `into_make_service_with_connect_info`
 //! did, so `reset` and `no_answer` rules still cut the TCP stream.
 
