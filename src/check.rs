@@ -218,15 +218,15 @@ fn handle(item: Item, args: &Args, summary: &mut Summary, out: &mut impl Write) 
         message_id,
     );
     count(summary, &diagnosis);
-    if args.all || diagnosis.is_failure() || diagnosis.has_violation() {
+    if args.all || diagnosis.reading.is_failure() || diagnosis.reading.has_violation() {
         match args.format {
             Format::Text => {
                 writeln!(out, "{position}  {} {}", request.method, request.url)?;
                 writeln!(out, "  {}", diagnosis.summary())?;
-                if let Some(entry) = diagnosis.entry {
+                if let Some(entry) = diagnosis.reading.entry {
                     writeln!(out, "  advice: {}", entry.advice)?;
                 }
-                for finding in &diagnosis.findings {
+                for finding in &diagnosis.reading.findings {
                     writeln!(out, "  {finding}")?;
                 }
                 writeln!(out)?;
@@ -246,18 +246,18 @@ fn handle(item: Item, args: &Args, summary: &mut Summary, out: &mut impl Write) 
 }
 
 fn count(summary: &mut Summary, diagnosis: &Diagnosis) {
-    if diagnosis.is_failure() {
+    if diagnosis.reading.is_failure() {
         summary.failures += 1;
-        let key = match &diagnosis.code {
+        let key = match &diagnosis.reading.code {
             Some(code) => format!("{} {code}", diagnosis.api.id()),
-            None => format!("{} HTTP {}", diagnosis.api.id(), diagnosis.status),
+            None => format!("{} HTTP {}", diagnosis.api.id(), diagnosis.reading.status),
         };
         *summary.by_code.entry(key).or_default() += 1;
     }
-    if diagnosis.has_violation() {
+    if diagnosis.reading.has_violation() {
         summary.non_conforming += 1;
     }
-    for finding in &diagnosis.findings {
+    for finding in &diagnosis.reading.findings {
         let counts = match finding.severity {
             Severity::Violation => &mut summary.violations,
             Severity::Tolerated => &mut summary.tolerated,

@@ -5,11 +5,11 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
-use devfault_core::{Finding, HttpStatus, parse_response};
+use devfault_core::{Finding, HttpStatus, ReadingKind, parse_response};
 
 use crate::Outcome;
 use crate::apis::{Api, Lang};
-use crate::diagnose::{self, Diagnosis, Kind};
+use crate::diagnose::{self, Diagnosis};
 use crate::render::{self, Style};
 
 /// Arguments of `devfault decode`.
@@ -102,25 +102,25 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<crate::Outcome> {
             // No status line: decode as 200, then, for an error that travels with another
             // status, again with the registry's status, so only the body is judged.
             let first = diagnose::diagnose(api, reason.clone(), 200, &headers, &body, message_id);
-            if first.kind == Kind::Unreadable {
+            if let ReadingKind::Unreadable { reason, .. } = &first.reading.kind {
                 bail!(
-                    "{name} has no status line and its body is not a {} protocol body: {}",
+                    "{name} has no status line and its body is not a {} protocol body: {reason}",
                     api.id(),
-                    first.unreadable.map(|(r, _)| r).unwrap_or_default()
                 );
             }
-            let assumed = first.entry.map(|e| e.http_status).filter(|s| *s != HttpStatus::OK);
+            let assumed =
+                first.reading.entry.map(|e| e.http_status).filter(|s| *s != HttpStatus::OK);
             let mut diagnosis = match assumed {
                 Some(status) => {
                     diagnose::diagnose(api, reason, status.as_u16(), &headers, &body, message_id)
                 }
                 None => first,
             };
-            diagnosis.findings.insert(
+            diagnosis.reading.findings.insert(
                 0,
                 Finding::tolerated(
                     STATUS_ASSUMED,
-                    format!("no status line: a bare body, judged as if sent with HTTP {} (the status its code travels with) and a JSON Content-Type", diagnosis.status),
+                    format!("no status line: a bare body, judged as if sent with HTTP {} (the status its code travels with) and a JSON Content-Type", diagnosis.reading.status),
                 ),
             );
             diagnosis
@@ -132,9 +132,9 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<crate::Outcome> {
         }
         Format::Text => write!(out, "{}", text(&diagnosis, args.lang))?,
     }
-    Ok(if diagnosis.has_violation() {
+    Ok(if diagnosis.reading.has_violation() {
         Outcome::Violation
-    } else if diagnosis.is_failure() {
+    } else if diagnosis.reading.is_failure() {
         Outcome::NotFound
     } else {
         Outcome::Success
@@ -160,38 +160,42 @@ fn read_input(path: Option<&std::path::Path>) -> Result<(String, Vec<u8>)> {
     }
 }
 
-/// The diagnosis for people.
+/// The diagnosis for people, styled for stdout.
 pub fn text(diagnosis: &Diagnosis, lang: Lang) -> String {
-    let style = Style::for_stdout();
+    text_styled(diagnosis, lang, &Style::for_stdout())
+}
+
+/// The diagnosis for people, in `style`.
+pub fn text_styled(diagnosis: &Diagnosis, lang: Lang, style: &Style) -> String {
     let mut out = String::new();
     out.push_str(&style.bold(&diagnosis.summary()));
     out.push('\n');
     out.push_str(&format!("  {:<12} {} ({})\n", "api", diagnosis.api.id(), diagnosis.api_reason));
-    if let Some((reason, excerpt)) = &diagnosis.unreadable {
+    if let ReadingKind::Unreadable { reason, excerpt } = &diagnosis.reading.kind {
         out.push_str(&format!("  {:<12} {reason}\n", "body"));
         if !excerpt.is_empty() {
             out.push_str(&format!("  {:<12} {excerpt:?}\n", "starts"));
         }
     }
-    if let Some(retry_after) = diagnosis.retry_after {
+    if let Some(retry_after) = diagnosis.reading.retry_after {
         let wait = retry_after.wait_from(std::time::SystemTime::now()).as_secs();
         out.push_str(&format!("  {:<12} wait {wait} s (Retry-After)\n", "retry after"));
     }
-    if diagnosis.findings.is_empty() {
+    if diagnosis.reading.findings.is_empty() {
         out.push_str(&format!(
             "  {:<12} none: the response follows the {} rules\n",
             "findings",
             diagnosis.api.id()
         ));
     } else {
-        for (i, finding) in diagnosis.findings.iter().enumerate() {
+        for (i, finding) in diagnosis.reading.findings.iter().enumerate() {
             let label = if i == 0 { "findings" } else { "" };
             out.push_str(&format!("  {label:<12} {finding}\n"));
         }
     }
-    if let Some(entry) = diagnosis.entry {
+    if let Some(entry) = diagnosis.reading.entry {
         out.push('\n');
-        out.push_str(&render::entry_text(diagnosis.api.registry(), entry, lang, &style));
+        out.push_str(&render::entry_text(diagnosis.api.registry(), entry, lang, style));
     }
     out
 }

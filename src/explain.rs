@@ -124,7 +124,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<Outcome> {
 }
 
 /// Splits `bravia:40801` into the API and the code, and reconciles a prefix with `--api`.
-fn split_query(query: &str, api: Option<Api>) -> Result<(Vec<Api>, &str)> {
+pub(crate) fn split_query(query: &str, api: Option<Api>) -> Result<(Vec<Api>, &str)> {
     let query = query.trim();
     if query.is_empty() {
         bail!("give a code (40801, 0000, bravia:40801, thinq:2304) or a message to explain");

@@ -7,6 +7,7 @@ mod check;
 mod decode;
 mod diagnose;
 mod explain;
+mod explainer;
 mod lint;
 mod list;
 mod render;

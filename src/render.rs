@@ -71,18 +71,22 @@ pub fn entry_json(registry: &Registry, entry: &Entry, lang: Lang) -> Value {
 }
 
 /// The response a server sends for the entry, as the API's envelope (an example: BRAVIA's id
-/// and ThinQ's messageId and timestamp are per request).
+/// and ThinQ's messageId and timestamp are per request). The bodies come from the vendors'
+/// own encoders, so the example is byte for byte what the emulator sends.
 pub fn wire_example(registry: &Registry, entry: &Entry) -> String {
-    let body = match registry.space().format {
-        CodeFormat::Integer => json!({"error": [entry.code, entry.message], "id": 1}).to_string(),
-        CodeFormat::Digits(_) => json!({
-            "messageId": "fNvdZ1brTn-wWKUlWGoSVw",
-            "timestamp": "2019-06-25T04:52:18.370732",
-            "error": {"message": entry.message, "code": registry.space().format(entry.code)}
-        })
-        .to_string(),
+    let (status, body) = match registry.space().format {
+        CodeFormat::Integer => devfault_bravia::wire::encode_error(entry, Some(1)),
+        CodeFormat::Digits(_) => (
+            entry.http_status,
+            devfault_thinq::wire::error_envelope(
+                &registry.space().format(entry.code),
+                &entry.message,
+                "fNvdZ1brTn-wWKUlWGoSVw",
+                "2019-06-25T04:52:18.370732",
+            ),
+        ),
     };
-    format!("HTTP {} + {body}", entry.http_status)
+    format!("HTTP {status} + {}", String::from_utf8_lossy(&body))
 }
 
 /// Bold headings on a terminal that accepts colour; plain text into pipes and files.
@@ -95,6 +99,11 @@ impl Style {
     pub fn for_stdout() -> Style {
         let enabled = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
         Style { enabled }
+    }
+
+    /// No styling: text for a page or a file, whatever stdout is.
+    pub fn plain() -> Style {
+        Style { enabled: false }
     }
 
     /// `text` in bold when styling is on.
@@ -210,6 +219,12 @@ mod tests {
         assert_eq!(
             wire_example(registry, entry),
             r#"HTTP 200 OK + {"error":[40801,"Volume Out of Range"],"id":1}"#
+        );
+        let registry = devfault_thinq::registry();
+        let entry = registry.get(2304).expect("2304");
+        assert_eq!(
+            wire_example(registry, entry),
+            r#"HTTP 400 Bad Request + {"messageId":"fNvdZ1brTn-wWKUlWGoSVw","timestamp":"2019-06-25T04:52:18.370732","error":{"message":"Command not supported in POWER OFF","code":"2304"}}"#
         );
     }
 }

@@ -139,6 +139,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<Outcome> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
         let server = serve(config, stop_signal()).await?;
+        server.admin().set_explainer(std::sync::Arc::new(crate::explainer::CliExplainer));
         announce(&server, args, out)?;
         out.flush()?;
         if let Some(path) = &args.ready_file {

@@ -19,7 +19,7 @@ fn the_readme_example_holds() {
 
 #[test]
 fn the_readme_wire_example_holds() {
-    use devfault_bravia::wire::{self as bravia, Outcome};
+    use devfault_bravia::wire::{self as bravia, ResponseBody};
     use devfault_thinq::wire as thinq;
 
     let reply = bravia::decode_response(
@@ -29,7 +29,7 @@ fn the_readme_wire_example_holds() {
     );
     let entry = reply.entry().unwrap();
     assert_eq!(entry.retry.as_str(), "after_state_change");
-    assert!(matches!(reply.outcome, Outcome::Error(_)) && reply.is_conforming());
+    assert!(matches!(reply.body, ResponseBody::Error(_)) && reply.is_conforming());
 
     let reply = thinq::decode_response(
         416,

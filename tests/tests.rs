@@ -5,6 +5,7 @@ mod check;
 mod cli;
 mod client_bravia;
 mod client_thinq;
+mod dashboard;
 mod decode;
 mod hardening;
 mod lint;

@@ -9,7 +9,7 @@ use std::sync::{Arc, LazyLock};
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::Request;
-use devfault_emulator::bravia::{self, Display, DisplayConfig};
+use devfault_emulator::bravia::{self, VirtualDisplay, DisplayConfig};
 use devfault_emulator::thinq::{self, API_KEY, Cloud, CloudConfig, DEFAULT_TOKEN};
 use libfuzzer_sys::fuzz_target;
 use tower::ServiceExt;
@@ -57,7 +57,10 @@ static EMULATORS: LazyLock<Emulators> = LazyLock::new(|| {
         rate_limit: 0,
         ..CloudConfig::default()
     })));
-    let display = bravia::router(Arc::new(Display::new("bravia-0".to_owned(), DisplayConfig::default())));
+    // requestToNotifyScreenState holds an unchanged long poll for notify_hold (30 s by
+    // default): a few milliseconds keep every input quick and still reach its 40000.
+    let config = DisplayConfig { notify_hold: std::time::Duration::from_millis(5), ..DisplayConfig::default() };
+    let display = bravia::router(Arc::new(VirtualDisplay::new("bravia-0".to_owned(), config)));
     Emulators { runtime, cloud, display }
 });
 

@@ -1,286 +1,120 @@
-"""The interop suite's harness: starts `devfault serve` on port 0, talks to its admin API, and
-runs test cases without pytest.
+"""What the interop tests share: assertions whose failures say what was expected and what
+came, and the guard that keeps every UDP send on loopback.
 
-Each script (test_*.py) declares its emulators and cases, then calls `Suite.main()`, which
-runs every case, prints one line per case, and ends with
+The tests run under pytest with the devfault plugin (the `devfault` fixture and marker, from
+the installed `devfault` package); scripts/interop runs them. A script in the former style
+(`Suite`, `Emulator("name", ...)`, `@suite.case(...)`) ports mechanically:
 
-    interop-result: suite=NAME passed=N failed=M
+    x = Emulator("label", psk=P, ...)        x = pytest.mark.devfault(psk=P, ...)
+    @suite.case("what", x)                   @x
+    async def name(emulator: Emulator)       async def test_name(devfault: Emulator): "what."
+    emulator.thinq_url() / thinq_token()     devfault.thinq_url / devfault.thinq_token
+    emulator.host_port(), client by hand     devfault.clients.pybravia_client(devfault), ...
+    emulator.patch_device(id, p)             devfault.patch(p, device=id)
+    emulator.admin("POST", "/faults", r)     devfault.add_fault(**r)
+    emulator.journal_codes(m)                devfault.codes(m)
+    e["request"].get("rpc_method")           e.rpc_method (journal entries are Exchanges)
+    e["response"]["status"], ["body"]        e.status, e.response_body
+    (e.get("fault") or {}).get("action")     e.fault
+    a loop of suite.case over a table        @pytest.mark.parametrize over the table
+    emulator.host_port()                     devfault.display().host, devfault.display().port
+    e["request"]["body"], ["path"]           e.request_body, e.path
+    e["request"]["headers"]                  e.raw["request"]["headers"]
 
-which scripts/interop adds up into its closing `N passed, N failed` line. The script's exit
-status is 1 when a case failed.
-
-Emulators are started lazily (on the first case that uses them), reset through the admin API
-(`POST /reset`) before every case, and stopped with SIGTERM by PID at the end, on an
-exception, on SIGTERM/SIGINT (which `timeout` sends) and at interpreter exit.
-
-Every emulator also runs the virtual ThinQ Connect cloud on its own free port (`--thinq
-127.0.0.1:0`), so that emulators running side by side never compete for the default port;
-`Emulator.thinq_url()` and `Emulator.thinq_token()` say where it is and whose it is.
+No client may send past loopback: tests/interop/conftest.py installs `guard_udp()` before the
+first test is collected, so every UDP send or connect to a non-loopback address (Wake-on-LAN's
+broadcast, SSDP's multicast) raises `UdpBlocked` instead of leaving the machine, and the
+attempt is recorded in `UDP_BLOCKED` (as it was under the former `Suite.main()`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import atexit
-import inspect
-import json
-import os
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
-import time
-import traceback
-import urllib.error
-import urllib.request
-from pathlib import Path
-from typing import Any, Callable
-
-REPO = Path(__file__).resolve().parents[2]
-
-# How long a case may take at most; the runner's `timeout` bounds the whole script.
-CASE_TIMEOUT_S = 30.0
-# How long `devfault serve` may take to write its ready file.
-READY_TIMEOUT_S = 30.0
+import ipaddress
+import socket
+from collections.abc import Callable
+from typing import Any
 
 
-def devfault_bin() -> Path:
-    """The devfault binary: $DEVFAULT_BIN (set by scripts/interop), else target/debug."""
-    explicit = os.environ.get("DEVFAULT_BIN")
-    if explicit:
-        return Path(explicit)
-    target = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
-    return target / "debug" / "devfault"
+# -- no UDP past loopback -----------------------------------------------------------------
 
 
-class HarnessError(Exception):
-    """The emulator or its admin API did not do what the harness needs."""
+class UdpBlocked(OSError):
+    """A client tried to send UDP past loopback (a Wake-on-LAN broadcast, SSDP)."""
 
 
-class Emulator:
-    """One `devfault serve` process with its own displays and admin API on free ports."""
+# Every blocked attempt, as (address, bytes), for cases that want to see one was made.
+UDP_BLOCKED: list[tuple[Any, int]] = []
 
-    _running: list["Emulator"] = []
+# The socket methods the guard wraps, as they were before it; the guard calls them through
+# this table, so that its own test can put recorders in their place and send nothing at all.
+_REAL: dict[str, Callable[..., Any]] = {}
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        psk: str | None = None,
-        auth: str | None = None,
-        scenario: dict[str, Any] | None = None,
-        thinq_rate_limit: int | None = None,
-        thinq_tls: bool = False,
-    ) -> None:
-        self.name = name
-        self.psk = psk
-        self.auth = auth
-        self.scenario = scenario
-        self.thinq_rate_limit = thinq_rate_limit
-        self.thinq_tls = thinq_tls
-        self.thinq: dict[str, str] = {}
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.workdir: Path | None = None
-        self.displays: list[dict[str, str]] = []
-        self.admin_url = ""
-        self._start_error: str | None = None
 
-    # -- lifecycle ------------------------------------------------------------------------
+def _is_loopback(address: Any) -> bool:
+    host = address[0] if isinstance(address, tuple) and address else address
+    if isinstance(host, bytes):
+        host = host.decode(errors="replace")
+    if not isinstance(host, str):
+        return False
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        # '<broadcast>', host names: only 'localhost' is known to stay on the machine.
+        return host == "localhost"
 
-    def ensure_started(self) -> None:
-        if self._start_error is not None:
-            raise HarnessError(self._start_error)
-        if self.proc is not None:
-            return
-        try:
-            self._start()
-        except Exception as err:
-            self._start_error = f"emulator {self.name!r} did not start: {err}"
-            self.stop()
-            raise HarnessError(self._start_error) from err
 
-    def _start(self) -> None:
-        binary = devfault_bin()
-        if not binary.is_file():
-            raise HarnessError(
-                f"{binary} does not exist; build it with `cargo build --bin devfault`"
-            )
-        self.workdir = Path(tempfile.mkdtemp(prefix=f"devfault-interop-{self.name}-"))
-        ready = self.workdir / "ready.json"
-        args = [
-            str(binary),
-            "serve",
-            "--bravia",
-            "127.0.0.1:0",
-            "--admin",
-            "127.0.0.1:0",
-            "--thinq",
-            "127.0.0.1:0",
-            "--ready-file",
-            str(ready),
-        ]
-        if self.thinq_rate_limit is not None:
-            args += ["--thinq-rate-limit", str(self.thinq_rate_limit)]
-        if self.thinq_tls:
-            # The cloud's TLS listener, on a free port too (reported as thinq.tls_url).
-            args += ["--thinq-tls", "127.0.0.1:0"]
-        if self.psk is not None:
-            args += ["--psk", self.psk]
-        if self.auth is not None:
-            args += ["--auth", self.auth]
-        if self.scenario is not None:
-            scenario_file = self.workdir / "scenario.json"
-            scenario_file.write_text(json.dumps(self.scenario, indent=2))
-            args += ["--scenario", str(scenario_file)]
-        log = open(self.workdir / "serve.log", "wb")
-        try:
-            # stdin stays an open pipe: the emulator may stop when its stdin closes.
-            self.proc = subprocess.Popen(
-                args, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT
-            )
-        finally:
-            log.close()
-        Emulator._running.append(self)
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while True:
-            code = self.proc.poll()
-            if code is not None:
-                raise HarnessError(f"`{' '.join(args)}` exited with {code}:\n{self.log()}")
-            if ready.is_file():
-                try:
-                    info = json.loads(ready.read_text())
-                except ValueError:
-                    info = None  # still being written
-                if info is not None:
-                    self.displays = info["displays"]
-                    self.admin_url = info["admin"].rstrip("/")
-                    self.thinq = info.get("thinq") or {}
-                    return
-            if time.monotonic() > deadline:
-                raise HarnessError(
-                    f"no ready file after {READY_TIMEOUT_S:.0f} s from `{' '.join(args)}`:\n"
-                    f"{self.log()}"
-                )
-            time.sleep(0.02)
+def _refuse(sock: socket.socket, address: Any, size: int) -> None:
+    # Only IP datagrams can leave the machine (a Unix socket's path cannot).
+    if (
+        sock.family in (socket.AF_INET, socket.AF_INET6)
+        and sock.type == socket.SOCK_DGRAM
+        and not _is_loopback(address)
+    ):
+        UDP_BLOCKED.append((address, size))
+        raise UdpBlocked(f"devfault interop: UDP to {address!r} blocked (loopback only)")
 
-    def log(self) -> str:
-        if self.workdir is None:
-            return ""
-        try:
-            return (self.workdir / "serve.log").read_text(errors="replace")[-4000:]
-        except OSError:
-            return ""
 
-    def stop(self) -> None:
-        """SIGTERM by PID, then SIGKILL if it has not stopped within 10 s."""
-        proc, self.proc = self.proc, None
-        if proc is not None:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=10)
-            if proc.stdin is not None:
-                proc.stdin.close()
-        if self in Emulator._running:
-            Emulator._running.remove(self)
-        if self.workdir is not None:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-            self.workdir = None
+def guard_udp() -> None:
+    """Makes `socket.socket.sendto`, `sendmsg` and `connect` of every datagram socket refuse
+    non-loopback addresses with `UdpBlocked` (recorded in `UDP_BLOCKED`). Idempotent; the
+    whole process stays guarded from then on."""
+    if getattr(socket.socket, "_devfault_guarded", False):
+        return
+    _REAL.update(
+        sendto=socket.socket.sendto,
+        sendmsg=socket.socket.sendmsg,
+        connect=socket.socket.connect,
+    )
 
-    @classmethod
-    def stop_all(cls) -> None:
-        for emulator in list(cls._running):
-            emulator.stop()
+    def sendto(self: socket.socket, data: bytes, *args: Any) -> int:
+        if args:  # without an address the real sendto raises TypeError
+            _refuse(self, args[-1], len(data))
+        return _REAL["sendto"](self, data, *args)
 
-    # -- the displays ---------------------------------------------------------------------
+    def sendmsg(self: socket.socket, buffers: Any, *args: Any) -> int:
+        if len(args) >= 3 and args[2] is not None:
+            _refuse(self, args[2], 0)
+        elif self.type == socket.SOCK_DGRAM:
+            try:
+                peer = self.getpeername()
+            except OSError:
+                peer = None
+            _refuse(self, peer, 0)
+        return _REAL["sendmsg"](self, buffers, *args)
 
-    def url(self, display: int = 0) -> str:
-        """`http://127.0.0.1:PORT` of a display."""
-        return self.displays[display]["url"].rstrip("/")
+    def connect(self: socket.socket, address: Any) -> None:
+        _refuse(self, address, 0)
+        return _REAL["connect"](self, address)
 
-    def host_port(self, display: int = 0) -> tuple[str, int]:
-        host, _, port = self.url(display).removeprefix("http://").rpartition(":")
-        return host, int(port)
+    socket.socket.sendto = sendto  # type: ignore[method-assign,assignment]
+    socket.socket.sendmsg = sendmsg  # type: ignore[method-assign]
+    socket.socket.connect = connect  # type: ignore[method-assign]
+    socket.socket._devfault_guarded = True  # type: ignore[attr-defined]
 
-    def device_id(self, display: int = 0) -> str:
-        return self.displays[display]["id"]
 
-    # -- the ThinQ cloud -------------------------------------------------------------------
-
-    def thinq_url(self) -> str:
-        """`http://127.0.0.1:PORT` of the ThinQ cloud, from the ready file."""
-        return self._thinq_field("url").rstrip("/")
-
-    def thinq_tls_url(self) -> str:
-        """`https://127.0.0.1:PORT` of the cloud's TLS listener (with `thinq_tls=True`)."""
-        return self._thinq_field("tls_url").rstrip("/")
-
-    def thinq_token(self) -> str:
-        """User 1's personal access token, from the ready file."""
-        return self._thinq_field("token")
-
-    def _thinq_field(self, key: str) -> str:
-        value = self.thinq.get(key)
-        if not isinstance(value, str) or not value:
-            raise HarnessError(
-                f"the ready file of {self.name!r} has no thinq.{key}: thinq is {self.thinq!r}"
-            )
-        return value
-
-    # -- the admin API --------------------------------------------------------------------
-
-    def admin(self, method: str, path: str, body: Any = None) -> Any:
-        """A JSON request to the admin API; a non-2xx status is a HarnessError."""
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.admin_url + path, data=data, method=method)
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return json.loads(response.read() or b"null")
-        except urllib.error.HTTPError as err:
-            detail = err.read().decode(errors="replace")
-            raise HarnessError(f"admin API {method} {path} answered {err.code}: {detail}") from None
-
-    def reset(self) -> None:
-        self.admin("POST", "/reset")
-
-    def state(self, display: int = 0) -> dict[str, Any]:
-        return self.admin("GET", f"/devices/{self.device_id(display)}")["state"]
-
-    def patch(self, patch: dict[str, Any], display: int = 0) -> dict[str, Any]:
-        return self.admin("PATCH", f"/devices/{self.device_id(display)}", patch)["state"]
-
-    def device(self, device_id: str) -> dict[str, Any]:
-        """Any device the admin API lists (a display, a ThinQ appliance), by id."""
-        return self.admin("GET", f"/devices/{device_id}")
-
-    def patch_device(self, device_id: str, patch: dict[str, Any]) -> dict[str, Any]:
-        """Changes any device's state through the admin API; answers the device."""
-        return self.admin("PATCH", f"/devices/{device_id}", patch)
-
-    def pin(self, display: int = 0) -> str | None:
-        return self.admin("GET", f"/devices/{self.device_id(display)}/pin")["pin"]
-
-    def journal(self, display: int = 0, limit: int = 50) -> list[dict[str, Any]]:
-        """The display's exchanges, newest first."""
-        return self.admin("GET", f"/journal?device={self.device_id(display)}&limit={limit}")[
-            "entries"
-        ]
-
-    def journal_codes(self, rpc_method: str, display: int = 0) -> list[str]:
-        """The codes decoded in the answers to `rpc_method`, newest first."""
-        codes = []
-        for entry in self.journal(display):
-            if entry["request"].get("rpc_method") != rpc_method:
-                continue
-            decoded = entry.get("decoded") or {}
-            codes.append(decoded.get("code"))
-        return codes
+def udp_guarded() -> bool:
+    """True once guard_udp() has wrapped the socket methods."""
+    return bool(getattr(socket.socket, "_devfault_guarded", False))
 
 
 # -- assertions ---------------------------------------------------------------------------
@@ -336,78 +170,3 @@ class _Raises:
             ) from error
         self.error = error
         return True
-
-
-# -- the runner ---------------------------------------------------------------------------
-
-
-class Suite:
-    """Cases run in declaration order; each gets its emulator, freshly reset."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.cases: list[tuple[str, Emulator | None, Callable[..., Any]]] = []
-
-    def case(self, name: str, emulator: Emulator | None = None) -> Callable[[Callable], Callable]:
-        def register(fn: Callable) -> Callable:
-            self.cases.append((name, emulator, fn))
-            return fn
-
-        return register
-
-    def _run_one(self, emulator: Emulator | None, fn: Callable) -> None:
-        args = []
-        if emulator is not None:
-            emulator.ensure_started()
-            emulator.reset()
-            args.append(emulator)
-        if inspect.iscoroutinefunction(fn):
-            asyncio.run(asyncio.wait_for(fn(*args), CASE_TIMEOUT_S))
-        else:
-            fn(*args)
-
-    def main(self) -> None:
-        atexit.register(Emulator.stop_all)
-        # `timeout` and Ctrl-C: stop the emulators before going.
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, _interrupted)
-        passed = failed = 0
-        started = time.monotonic()
-        try:
-            for name, emulator, fn in self.cases:
-                t0 = time.monotonic()
-                try:
-                    self._run_one(emulator, fn)
-                except Exception as err:
-                    failed += 1
-                    print(f"FAIL {self.name}: {name} ({time.monotonic() - t0:.2f} s)")
-                    print(_indent(_describe(err)))
-                else:
-                    passed += 1
-                    print(f"ok   {self.name}: {name} ({time.monotonic() - t0:.2f} s)")
-                sys.stdout.flush()
-        finally:
-            Emulator.stop_all()
-        elapsed = time.monotonic() - started
-        print(f"interop-result: suite={self.name} passed={passed} failed={failed} "
-              f"seconds={elapsed:.1f}")
-        sys.stdout.flush()
-        sys.exit(1 if failed else 0)
-
-
-def _interrupted(signum: int, _frame: Any) -> None:
-    Emulator.stop_all()
-    print(f"interrupted by signal {signum}", file=sys.stderr)
-    os._exit(128 + signum)
-
-
-def _describe(err: BaseException) -> str:
-    if isinstance(err, (AssertionError, HarnessError)):
-        return str(err)
-    if isinstance(err, asyncio.TimeoutError):
-        return f"the case took more than {CASE_TIMEOUT_S:.0f} s"
-    return "".join(traceback.format_exception(err)).rstrip()
-
-
-def _indent(text: str) -> str:
-    return "\n".join("     " + line for line in text.splitlines())

@@ -9,36 +9,36 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from braviaproapi import BraviaClient
 from braviaproapi.bravia import VolumeDevice
 from braviaproapi.bravia.errors import ApiError, VolumeOutOfRangeError
+from devfault import Emulator
+from devfault.clients import braviaproapi_client
 
-from harness import Emulator, Suite, expect, expect_eq, expect_raises
+from harness import expect, expect_eq, expect_raises
 
 PASSCODE = "0000"
 
-suite = Suite("braviaproapi")
-display = Emulator("braviaproapi-psk", psk=PASSCODE, auth="psk")
-display_v5 = Emulator(
-    "braviaproapi-v5",
+display = pytest.mark.devfault(psk=PASSCODE, auth="psk")
+display_v5 = pytest.mark.devfault(
     psk=PASSCODE,
     scenario={"displays": {"config": {"quirks": {"interface_version": "5.0.1"}}}},
 )
-display_off = Emulator(
-    "braviaproapi-display-off",
+display_off = pytest.mark.devfault(
     psk=PASSCODE,
     scenario={"displays": {"config": {"quirks": {"standby_error": "display_off"}}}},
 )
 
 
-def client_for(emulator: Emulator, passcode: str = PASSCODE) -> BraviaClient:
-    host, port = emulator.host_port()
-    return BraviaClient(host=f"{host}:{port}", passcode=passcode)
+def client_for(devfault: Emulator, passcode: str = PASSCODE) -> BraviaClient:
+    return braviaproapi_client(devfault, passcode=passcode)
 
 
-@suite.case("initialize() accepts interfaceVersion 3.6.0", display)
-def initialize(emulator: Emulator) -> None:
-    client = client_for(emulator)
+@display
+def test_initialize(devfault: Emulator) -> None:
+    """initialize() accepts interfaceVersion 3.6.0."""
+    client = client_for(devfault)
     expect_eq(client.initialize(), None, "initialize()")
     info = client.system.get_interface_information()
     expect_eq(info["interface_version"], "3.6.0", "getInterfaceInformation's interface_version")
@@ -48,15 +48,17 @@ def initialize(emulator: Emulator) -> None:
     expect_eq(system["generation"], "3.6.0", "get_system_information()['generation']")
 
 
-@suite.case("system.get_power_status() is True", display)
-def power_status(emulator: Emulator) -> None:
-    expect_eq(client_for(emulator).system.get_power_status(), True, "get_power_status()")
+@display
+def test_power_status(devfault: Emulator) -> None:
+    """system.get_power_status() is True."""
+    expect_eq(client_for(devfault).system.get_power_status(), True, "get_power_status()")
 
 
-@suite.case("audio.get_volume_information() matches the display", display)
-def volume_information(emulator: Emulator) -> None:
-    devices = client_for(emulator).audio.get_volume_information()
-    state = emulator.state()["volume"]
+@display
+def test_volume_information(devfault: Emulator) -> None:
+    """audio.get_volume_information() matches the display."""
+    devices = client_for(devfault).audio.get_volume_information()
+    state = devfault.state()["volume"]
     by_type = {d["type"]: d for d in devices}
     expect_eq(
         sorted(by_type, key=str),
@@ -69,14 +71,15 @@ def volume_information(emulator: Emulator) -> None:
         expect_eq(info["volume"], state[target]["volume"], f"{target} volume")
         expect_eq(info["max_volume"], state[target]["max"], f"{target} max_volume")
         expect_eq(info["min_volume"], state[target]["min"], f"{target} min_volume")
-        expect_eq(info["muted"], emulator.state()["mute"], f"{target} muted")
+        expect_eq(info["muted"], devfault.state()["mute"], f"{target} muted")
 
 
-@suite.case("audio.set_volume_level(30) sets every output (target '', v1.2)", display)
-def set_volume(emulator: Emulator) -> None:
-    client = client_for(emulator)
+@display
+def test_set_volume(devfault: Emulator) -> None:
+    """audio.set_volume_level(30) sets every output (target '', v1.2)."""
+    client = client_for(devfault)
     expect_eq(client.audio.set_volume_level(30), None, "set_volume_level(30)")
-    volume = emulator.state()["volume"]
+    volume = devfault.state()["volume"]
     expect_eq(volume["speaker"]["volume"], 30, "admin: speaker volume")
     expect_eq(volume["headphone"]["volume"], 30, "admin: headphone volume")
     expect_eq(
@@ -84,42 +87,44 @@ def set_volume(emulator: Emulator) -> None:
         None,
         "set_volume_level(12, speakers only, no UI)",
     )
-    volume = emulator.state()["volume"]
+    volume = devfault.state()["volume"]
     expect_eq(volume["speaker"]["volume"], 12, "admin: speaker volume")
     expect_eq(volume["headphone"]["volume"], 30, "admin: headphone volume unchanged")
     entry = next(
-        e for e in emulator.journal() if e["request"].get("rpc_method") == "setAudioVolume"
+        e for e in devfault.journal() if e.rpc_method == "setAudioVolume"
     )
-    expect('"version": "1.2"' in entry["request"]["body"], f"sent v1.2: {entry['request']['body']}")
+    expect('"version": "1.2"' in entry.request_body, f"sent v1.2: {entry.request_body}")
     expected = '{"result":[],"id":' + str(_id(entry)) + "}"
-    expect_eq(entry["response"]["body"], expected, "the v1.2 answer")
+    expect_eq(entry.response_body, expected, "the v1.2 answer")
 
 
 def _id(entry: dict) -> int:
-    return json.loads(entry["request"]["body"])["id"]
+    return json.loads(entry.request_body)["id"]
 
 
-@suite.case("audio.set_volume_level(130) raises VolumeOutOfRangeError (40801)", display)
-def volume_out_of_range(emulator: Emulator) -> None:
-    client = client_for(emulator)
-    before = emulator.state()["volume"]
+@display
+def test_volume_out_of_range(devfault: Emulator) -> None:
+    """audio.set_volume_level(130) raises VolumeOutOfRangeError (40801)."""
+    client = client_for(devfault)
+    before = devfault.state()["volume"]
     with expect_raises(VolumeOutOfRangeError, "set_volume_level(130)") as raised:
         client.audio.set_volume_level(130)
     expect(
         "out of range" in str(raised.error),
         f"the message says out of range: {raised.error}",
     )
-    expect_eq(emulator.journal_codes("setAudioVolume")[:1], ["40801"], "journal: code answered")
-    expect_eq(emulator.state()["volume"], before, "admin: volumes unchanged")
+    expect_eq(devfault.codes("setAudioVolume")[:1], ["40801"], "journal: code answered")
+    expect_eq(devfault.state()["volume"], before, "admin: volumes unchanged")
     with expect_raises(VolumeOutOfRangeError, "increase_volume(100) from 25"):
         client.audio.increase_volume(100)
 
 
-@suite.case("standby: get_power_status() False, others ApiError; set_power_status(True)", display)
-def standby(emulator: Emulator) -> None:
-    client = client_for(emulator)
+@display
+def test_standby(devfault: Emulator) -> None:
+    """standby: get_power_status() False, others ApiError; set_power_status(True)."""
+    client = client_for(devfault)
     client.initialize()
-    emulator.patch({"power": "standby"})
+    devfault.patch({"power": "standby"})
     expect_eq(client.system.get_power_status(), False, "get_power_status() in standby")
     not_ready = "The device is not in the correct state to process this request"
     with expect_raises(ApiError, "get_volume_information() in standby") as raised:
@@ -133,18 +138,19 @@ def standby(emulator: Emulator) -> None:
     )
     expect_eq(str(raised.error), not_ready, "its message")
     # A fresh client: initialize() only asks getInterfaceInformation, which answers in standby.
-    fresh = client_for(emulator)
+    fresh = client_for(devfault)
     expect_eq(fresh.system.get_power_status(), False, "a fresh client's get_power_status()")
     expect_eq(client.system.set_power_status(True), None, "set_power_status(True)")
-    expect_eq(emulator.state()["power"], "active", "admin: power after set_power_status(True)")
+    expect_eq(devfault.state()["power"], "active", "admin: power after set_power_status(True)")
     expect_eq(client.system.get_power_status(), True, "get_power_status() after waking")
 
 
-@suite.case("standby answering 40005: ApiError 'display is off'", display_off)
-def standby_display_off(emulator: Emulator) -> None:
-    client = client_for(emulator)
+@display_off
+def test_standby_display_off(devfault: Emulator) -> None:
+    """standby answering 40005: ApiError 'display is off'."""
+    client = client_for(devfault)
     client.initialize()
-    emulator.patch({"power": "standby"})
+    devfault.patch({"power": "standby"})
     expect_eq(client.system.get_power_status(), False, "get_power_status() in standby")
     with expect_raises(ApiError, "get_volume_information() in standby") as raised:
         client.audio.get_volume_information()
@@ -157,9 +163,10 @@ def standby_display_off(emulator: Emulator) -> None:
     expect_eq(client.avcontent.get_playing_content_info(), None, "get_playing_content_info()")
 
 
-@suite.case("wrong passcode: protected calls raise ApiError naming 403", display)
-def wrong_passcode(emulator: Emulator) -> None:
-    client = client_for(emulator, passcode="wrong")
+@display
+def test_wrong_passcode(devfault: Emulator) -> None:
+    """wrong passcode: protected calls raise ApiError naming 403."""
+    client = client_for(devfault, passcode="wrong")
     # getInterfaceInformation and getPowerStatus need no authentication.
     expect_eq(client.system.get_power_status(), True, "get_power_status() with a wrong passcode")
     for what, call in (
@@ -169,7 +176,7 @@ def wrong_passcode(emulator: Emulator) -> None:
         with expect_raises(ApiError, what) as raised:
             call()
         expect("403" in str(raised.error), f"{what}: the message names 403: {raised.error}")
-    expect_eq(emulator.state()["volume"]["speaker"]["volume"], 25, "admin: volume unchanged")
+    expect_eq(devfault.state()["volume"]["speaker"]["volume"], 25, "admin: volume unchanged")
 
 
 # -- the reaction matrix (reference §4.3), replayed with the emulator's fault rules ------------
@@ -204,36 +211,36 @@ MATRIX = [
 ]
 
 
-def matrix_case(label: str, rule: dict, exc_type: type, message: str | None) -> None:
-    @suite.case(f"matrix: getPowerStatus answers {label} -> {exc_type.__name__}", display)
-    def case(emulator: Emulator) -> None:
-        client = client_for(emulator)
-        client.initialize()
-        emulator.admin("POST", "/faults", dict(rule, match={"method": "getPowerStatus"}, count=1))
-        with expect_raises(exc_type, f"get_power_status() under {label}") as raised:
-            client.system.get_power_status()
-        if message is not None:
-            expect_eq(str(raised.error), message, "the message")
-        # The rule was for one request only: the display answers again.
-        expect_eq(client.system.get_power_status(), True, "get_power_status() after")
-        entries = [
-            e for e in emulator.journal() if e["request"].get("rpc_method") == "getPowerStatus"
-        ]
-        faults = [(e.get("fault") or {}).get("action") for e in entries[:2]]
-        expect_eq(faults, [None, rule["action"]], "journal: the fault fired on the first only")
-
-
-for _label, _rule, _exc_type, _message in MATRIX:
-    matrix_case(_label, _rule, _exc_type, _message)
-
-
-@suite.case("matrix: a connection reset -> ApiError 'A connection error occurred'", display)
-def connection_reset(emulator: Emulator) -> None:
-    client = client_for(emulator)
+@display
+@pytest.mark.parametrize(
+    ("label", "rule", "exc_type", "message"),
+    MATRIX,
+    ids=[f"{m[0]} -> {m[2].__name__}" for m in MATRIX],
+)
+def test_matrix(
+    devfault: Emulator, label: str, rule: dict, exc_type: type, message: str | None
+) -> None:
+    """matrix: getPowerStatus answers `label` -> get_power_status() raises `exc_type`."""
+    client = client_for(devfault)
     client.initialize()
-    emulator.admin(
-        "POST", "/faults", {"match": {"method": "getPowerStatus"}, "action": "reset", "count": 1}
-    )
+    devfault.add_fault(**dict(rule, match={"method": "getPowerStatus"}, count=1))
+    with expect_raises(exc_type, f"get_power_status() under {label}") as raised:
+        client.system.get_power_status()
+    if message is not None:
+        expect_eq(str(raised.error), message, "the message")
+    # The rule was for one request only: the display answers again.
+    expect_eq(client.system.get_power_status(), True, "get_power_status() after")
+    entries = [e for e in devfault.journal() if e.rpc_method == "getPowerStatus"]
+    faults = [e.fault for e in entries[:2]]
+    expect_eq(faults, [None, rule["action"]], "journal: the fault fired on the first only")
+
+
+@display
+def test_connection_reset(devfault: Emulator) -> None:
+    """matrix: a connection reset -> ApiError 'A connection error occurred'."""
+    client = client_for(devfault)
+    client.initialize()
+    devfault.add_fault("reset", method="getPowerStatus", count=1)
     with expect_raises(ApiError, "get_power_status() on a reset") as raised:
         client.system.get_power_status()
     expect(
@@ -242,9 +249,10 @@ def connection_reset(emulator: Emulator) -> None:
     )
 
 
-@suite.case("interfaceVersion 5.0.1: ApiError 'incompatible API version'", display_v5)
-def incompatible_version(emulator: Emulator) -> None:
-    client = client_for(emulator)
+@display_v5
+def test_incompatible_version(devfault: Emulator) -> None:
+    """interfaceVersion 5.0.1: ApiError 'incompatible API version'."""
+    client = client_for(devfault)
     info = client.system.get_interface_information()
     expect_eq(info["interface_version"], "5.0.1", "the display's interfaceVersion")
     with expect_raises(ApiError, "initialize() against 5.0.1") as raised:
@@ -256,6 +264,3 @@ def incompatible_version(emulator: Emulator) -> None:
     with expect_raises(ApiError, "get_power_status() against 5.0.1"):
         client.system.get_power_status()
 
-
-if __name__ == "__main__":
-    suite.main()

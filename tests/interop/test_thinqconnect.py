@@ -1,7 +1,8 @@
 """LG's own ThinQ Connect SDK, thinqconnect 1.0.14, against devfault's virtual ThinQ cloud.
 
 The SDK has no base-URL setting: every request goes through `ThinQApi._get_url_from_endpoint`,
-which this script overrides to name the emulator's loopback port (the reference's approach A);
+which devfault.clients.thinq_api overrides to name the emulator's loopback port (the
+reference's approach A);
 everything else is the SDK as published: its headers, its device classes, its error parsing.
 Every error case asserts what the SDK hands its caller: `ThinQAPIException.code` and
 `.error_name`.
@@ -19,15 +20,11 @@ fetch a root certificate from the internet and connect to AWS IoT).
 
 from __future__ import annotations
 
-import socket
-from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+import ssl
+from typing import Any, AsyncContextManager
 from urllib.parse import urlsplit
 
-import ssl
-
-import aiohttp
-from aiohttp.abc import AbstractResolver
+import pytest
 from cryptography import x509
 from thinqconnect import (
     AirConditionerDevice,
@@ -37,7 +34,10 @@ from thinqconnect import (
     WasherDevice,
 )
 
-from harness import Emulator, HarnessError, Suite, expect, expect_eq, expect_raises_async
+from devfault import Emulator
+from devfault.clients import LG_HOSTS, thinq_api, thinq_tls_api
+
+from harness import expect, expect_eq, expect_raises_async
 
 CLIENT_ID = "devfault-interop-thinq"
 COUNTRY = "US"
@@ -55,74 +55,18 @@ HOUSEHOLD = [
 # A small hourly budget for the rate-limit case, on an emulator of its own.
 RATE_LIMIT = 5
 
-# The ThinQ Connect hosts of the SDK's three regions, which the TLS certificate names.
-LG_HOSTS = ["api-kic.lgthinq.com", "api-aic.lgthinq.com", "api-eic.lgthinq.com"]
-
-suite = Suite("thinqconnect")
-cloud = Emulator("thinq-cloud")
-rate_limited = Emulator("thinq-rate-limited", thinq_rate_limit=RATE_LIMIT)
-tls_cloud = Emulator("thinq-tls", thinq_tls=True)
+cloud = pytest.mark.devfault()
+rate_limited = pytest.mark.devfault(thinq_rate_limit=RATE_LIMIT)
+tls_cloud = pytest.mark.devfault(thinq_tls=True)
 
 
 # -- pointing the SDK at the emulator ---------------------------------------------------------
 
 
-class LoopbackOnlyResolver(AbstractResolver):
-    """Refuses every host name: aiohttp resolves nothing for an IP literal, so only a request
-    that escaped the URL override (to a real LG host) ever gets here."""
-
-    async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET) -> list:
-        raise OSError(f"the SDK tried to resolve {host!r}: only 127.0.0.1 may be reached")
-
-    async def close(self) -> None:
-        pass
-
-
-class LgHostsToLoopback(AbstractResolver):
-    """Approach B: `*.lgthinq.com` resolves to the emulator's TLS port on 127.0.0.1; every
-    other name is refused."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.resolved: list[str] = []
-
-    async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET) -> list:
-        if not host.endswith(".lgthinq.com"):
-            raise OSError(f"the SDK tried to resolve {host!r}: only *.lgthinq.com is mapped")
-        self.resolved.append(host)
-        return [{"hostname": host, "host": "127.0.0.1", "port": self.port,
-                 "family": socket.AF_INET, "proto": 0, "flags": socket.AI_NUMERICHOST}]
-
-    async def close(self) -> None:
-        pass
-
-
-class LocalThinQApi(ThinQApi):
-    """The SDK's client with its one URL builder pointed at the emulator."""
-
-    def __init__(self, *args: Any, base_url: str, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        parts = urlsplit(base_url)
-        if parts.scheme != "http" or parts.hostname != "127.0.0.1" or parts.port is None:
-            raise HarnessError(f"the ThinQ base URL must be http://127.0.0.1:PORT, not {base_url!r}")
-        self._base_url = base_url.rstrip("/")
-
-    def _get_url_from_endpoint(self, endpoint: str) -> str:
-        return f"{self._base_url}/{endpoint}"
-
-
-@asynccontextmanager
-async def sdk(emulator: Emulator, token: str | None = None) -> AsyncIterator[LocalThinQApi]:
-    """A `ThinQApi` on a fresh session, as user 1 unless `token` says otherwise."""
-    connector = aiohttp.TCPConnector(resolver=LoopbackOnlyResolver())
-    async with aiohttp.ClientSession(connector=connector) as session:
-        yield LocalThinQApi(
-            session=session,
-            access_token=emulator.thinq_token() if token is None else token,
-            country_code=COUNTRY,
-            client_id=CLIENT_ID,
-            base_url=emulator.thinq_url(),
-        )
+def sdk(devfault: Emulator, token: str | None = None) -> AsyncContextManager[Any]:
+    """A `ThinQApi` on a fresh loopback-only session (devfault.clients.thinq_api), as user 1
+    unless `token` says otherwise."""
+    return thinq_api(devfault, token=token, country=COUNTRY, client_id=CLIENT_ID)
 
 
 async def build(
@@ -170,9 +114,10 @@ async def expect_thinq_error(
 # -- reading --------------------------------------------------------------------------------
 
 
-@suite.case("route: every server it names is on loopback", cloud)
-async def route_is_loopback(emulator: Emulator) -> None:
-    async with sdk(emulator) as api:
+@cloud
+async def test_route_is_loopback(devfault: Emulator) -> None:
+    """route: every server it names is on loopback."""
+    async with sdk(devfault) as api:
         route = await api.async_get_route()
     expect(isinstance(route, dict) and route, f"GET /route answers an object: {route!r}")
     for key in ("apiServer", "mqttServer"):
@@ -182,9 +127,10 @@ async def route_is_loopback(emulator: Emulator) -> None:
         expect(host in ("127.0.0.1", "localhost"), f"route.{key} = {value!r} is not loopback")
 
 
-@suite.case("device list: the default household, in order", cloud)
-async def device_list(emulator: Emulator) -> None:
-    async with sdk(emulator) as api:
+@cloud
+async def test_device_list(devfault: Emulator) -> None:
+    """device list: the default household, in order."""
+    async with sdk(devfault) as api:
         devices = await api.async_get_device_list()
     expect(isinstance(devices, list), f"GET /devices answers a list: {devices!r}")
     listed = [(d.get("deviceId"), d.get("deviceInfo", {}).get("deviceType")) for d in devices]
@@ -197,9 +143,10 @@ async def device_list(emulator: Emulator) -> None:
         expect(bool(info.get("alias")), f"deviceInfo.alias: {device}")
 
 
-@suite.case("AC profile and state read through AirConditionerDevice", cloud)
-async def ac_profile_and_state(emulator: Emulator) -> None:
-    async with sdk(emulator) as api:
+@cloud
+async def test_ac_profile_and_state(devfault: Emulator) -> None:
+    """AC profile and state read through AirConditionerDevice."""
+    async with sdk(devfault) as api:
         ac = await refreshed(await build(api, AirConditionerDevice, "ac-living-room"))
     expect_eq(ac.get_status("air_con_operation_mode"), "POWER_ON", "air_con_operation_mode")
     expect_eq(ac.get_status("current_job_mode"), "COOL", "current_job_mode")
@@ -208,9 +155,10 @@ async def ac_profile_and_state(emulator: Emulator) -> None:
     expect("COOL" in modes and len(modes) > 1, f"writable job modes in the profile: {modes}")
 
 
-@suite.case("washer: the state array of locations read through WasherDevice", cloud)
-async def washer_state(emulator: Emulator) -> None:
-    async with sdk(emulator) as api:
+@cloud
+async def test_washer_state(devfault: Emulator) -> None:
+    """washer: the state array of locations read through WasherDevice."""
+    async with sdk(devfault) as api:
         washer = await build(api, WasherDevice, "washer-main")
         state = await api.async_get_device_status("washer-main")
     expect(isinstance(state, list) and state, f"a washer's state is a list: {state!r}")
@@ -222,9 +170,10 @@ async def washer_state(emulator: Emulator) -> None:
     expect_eq(main.get_status("remote_control_enabled"), True, "washer MAIN remote_control_enabled")
 
 
-@suite.case("fridge: profile and state", cloud)
-async def fridge_state(emulator: Emulator) -> None:
-    async with sdk(emulator) as api:
+@cloud
+async def test_fridge_state(devfault: Emulator) -> None:
+    """fridge: profile and state."""
+    async with sdk(devfault) as api:
         profile = await api.async_get_device_profile("fridge-kitchen")
         state = await api.async_get_device_status("fridge-kitchen")
     expect(isinstance(profile, dict) and "property" in profile, f"fridge profile: {profile!r}")
@@ -236,9 +185,10 @@ async def fridge_state(emulator: Emulator) -> None:
 # -- control --------------------------------------------------------------------------------
 
 
-@suite.case("control the AC: power, cool target temperature, job mode; /state follows", cloud)
-async def control_ac(emulator: Emulator) -> None:
-    async with sdk(emulator) as api:
+@cloud
+async def test_control_ac(devfault: Emulator) -> None:
+    """control the AC: power, cool target temperature, job mode; /state follows."""
+    async with sdk(devfault) as api:
         ac = await build(api, AirConditionerDevice, "ac-living-room")
 
         await ac.set_air_con_operation_mode("POWER_OFF")
@@ -258,14 +208,15 @@ async def control_ac(emulator: Emulator) -> None:
         expect_eq(ac.get_status("current_job_mode"), other, f"current_job_mode after {other}")
 
         # The admin API sees the same appliance the SDK changed.
-        shown = emulator.device("ac-living-room")["state"]
+        shown = devfault.device("ac-living-room")["state"]
         expect_eq(shown["state"]["airConJobMode"]["currentJobMode"], other,
                   "the job mode the admin API shows")
 
 
-@suite.case("control outside the profile: 1102 for 99 C, ValueError for an unknown mode", cloud)
-async def control_out_of_range(emulator: Emulator) -> None:
-    async with sdk(emulator) as api:
+@cloud
+async def test_control_out_of_range(devfault: Emulator) -> None:
+    """control outside the profile: 1102 for 99 C, ValueError for an unknown mode."""
+    async with sdk(devfault) as api:
         ac = await build(api, AirConditionerDevice, "ac-living-room")
         # SDK defect: the temperature setters go through do_multi_attribute_command, which checks
         # only that the property is writable, not the profile's range: 99 C reaches the cloud.
@@ -286,9 +237,10 @@ async def control_out_of_range(emulator: Emulator) -> None:
 # -- error paths ----------------------------------------------------------------------------
 
 
-@suite.case("missing device: 1205 NOT_EXIST_DEVICE", cloud)
-async def missing_device(emulator: Emulator) -> None:
-    async with sdk(emulator) as api:
+@cloud
+async def test_missing_device(devfault: Emulator) -> None:
+    """missing device: 1205 NOT_EXIST_DEVICE."""
+    async with sdk(devfault) as api:
         for what, call in [
             ("profile", api.async_get_device_profile("no-such-device")),
             ("state", api.async_get_device_status("no-such-device")),
@@ -298,9 +250,10 @@ async def missing_device(emulator: Emulator) -> None:
             await expect_thinq_error(call, "1205", "NOT_EXIST_DEVICE", f"{what} of no-such-device")
 
 
-@suite.case("offline dryer: 1222 NOT_CONNECTED_DEVICE for state and control", cloud)
-async def offline_device(emulator: Emulator) -> None:
-    async with sdk(emulator) as api:
+@cloud
+async def test_offline_device(devfault: Emulator) -> None:
+    """offline dryer: 1222 NOT_CONNECTED_DEVICE for state and control."""
+    async with sdk(devfault) as api:
         await expect_thinq_error(
             api.async_get_device_status("dryer-offline"),
             "1222",
@@ -317,24 +270,26 @@ async def offline_device(emulator: Emulator) -> None:
         )
 
 
-@suite.case("admin API takes the AC offline: 1222; back online: state again", cloud)
-async def admin_offline(emulator: Emulator) -> None:
-    async with sdk(emulator) as api:
-        emulator.patch_device("ac-living-room", {"online": False})
+@cloud
+async def test_admin_offline(devfault: Emulator) -> None:
+    """admin API takes the AC offline: 1222; back online: state again."""
+    async with sdk(devfault) as api:
+        devfault.patch({"online": False}, device="ac-living-room")
         await expect_thinq_error(
             api.async_get_device_status("ac-living-room"),
             "1222",
             "NOT_CONNECTED_DEVICE",
             "state of ac-living-room after PATCH online false",
         )
-        emulator.patch_device("ac-living-room", {"online": True})
+        devfault.patch({"online": True}, device="ac-living-room")
         state = await api.async_get_device_status("ac-living-room")
         expect_eq(state["operation"]["airConOperationMode"], "POWER_ON", "state once back online")
 
 
-@suite.case("remote control off: 2301 COMMAND_NOT_SUPPORTED_IN_REMOTE_OFF", cloud)
-async def remote_off(emulator: Emulator) -> None:
-    async with sdk(emulator) as api:
+@cloud
+async def test_remote_off(devfault: Emulator) -> None:
+    """remote control off: 2301 COMMAND_NOT_SUPPORTED_IN_REMOTE_OFF."""
+    async with sdk(devfault) as api:
         washer = await build(api, WasherDevice, "washer-remote-off")
         main = washer.get_sub_device("main")
         expect(main is not None, "washer-remote-off has a MAIN sub-device")
@@ -349,9 +304,10 @@ async def remote_off(emulator: Emulator) -> None:
         expect_eq(main.get_status("remote_control_enabled"), False, "remote_control_enabled")
 
 
-@suite.case("powered-off AC: 2304 for a temperature, power on accepted", cloud)
-async def power_off(emulator: Emulator) -> None:
-    async with sdk(emulator) as api:
+@cloud
+async def test_power_off(devfault: Emulator) -> None:
+    """powered-off AC: 2304 for a temperature, power on accepted."""
+    async with sdk(devfault) as api:
         ac = await refreshed(await build(api, AirConditionerDevice, "ac-bedroom-off"))
         expect_eq(ac.get_status("air_con_operation_mode"), "POWER_OFF", "ac-bedroom-off power")
         await expect_thinq_error(
@@ -367,36 +323,38 @@ async def power_off(emulator: Emulator) -> None:
         expect_eq(ac.get_status("target_temperature_c"), 22, "22 C once powered on")
 
 
-@suite.case("another user's device: 1212 NOT_OWNED_DEVICE", cloud)
-async def not_owned(emulator: Emulator) -> None:
-    async with sdk(emulator) as api:
+@cloud
+async def test_not_owned(devfault: Emulator) -> None:
+    """another user's device: 1212 NOT_OWNED_DEVICE."""
+    async with sdk(devfault) as api:
         await expect_thinq_error(
             api.async_get_device_status("ac-neighbour"),
             "1212",
             "NOT_OWNED_DEVICE",
             "user 1 reading ac-neighbour",
         )
-    async with sdk(emulator, token=NEIGHBOUR_TOKEN) as neighbour:
+    async with sdk(devfault, token=NEIGHBOUR_TOKEN) as neighbour:
         state = await neighbour.async_get_device_status("ac-neighbour")
         expect(isinstance(state, dict) and "operation" in state, f"user 2 reads it: {state!r}")
 
 
-@suite.case("bad token: 1218 INVALID_TOKEN_AGAIN for nobody's, 1103 INVALID_TOKEN for garbage",
-            cloud)
-async def bad_token(emulator: Emulator) -> None:
-    async with sdk(emulator, token="thinqpat-nobody-0000") as api:
+@cloud
+async def test_bad_token(devfault: Emulator) -> None:
+    """bad token: 1218 INVALID_TOKEN_AGAIN for nobody's, 1103 INVALID_TOKEN for garbage."""
+    async with sdk(devfault, token="thinqpat-nobody-0000") as api:
         await expect_thinq_error(
             api.async_get_device_list(), "1218", "INVALID_TOKEN_AGAIN", "a well-formed unknown token"
         )
-    async with sdk(emulator, token="not a token!") as api:
+    async with sdk(devfault, token="not a token!") as api:
         await expect_thinq_error(
             api.async_get_device_list(), "1103", "INVALID_TOKEN", "a token with spaces and '!'"
         )
 
 
-@suite.case("rate limit: 1314 after the budget, which the SDK names UNKNOWN_ERROR", rate_limited)
-async def rate_limit(emulator: Emulator) -> None:
-    async with sdk(emulator) as api:
+@rate_limited
+async def test_rate_limit(devfault: Emulator) -> None:
+    """rate limit: 1314 after the budget, which the SDK names UNKNOWN_ERROR."""
+    async with sdk(devfault) as api:
         for call in range(1, RATE_LIMIT + 1):
             devices = await api.async_get_device_list()
             expect(isinstance(devices, list), f"call {call} of {RATE_LIMIT} is answered: {devices!r}")
@@ -410,7 +368,7 @@ async def rate_limit(emulator: Emulator) -> None:
             message="Exceeded User API calls",
         )
     # The budget is per token: user 2 is not limited by user 1's calls.
-    async with sdk(emulator, token=NEIGHBOUR_TOKEN) as neighbour:
+    async with sdk(devfault, token=NEIGHBOUR_TOKEN) as neighbour:
         devices = await neighbour.async_get_device_list()
         expect(isinstance(devices, list), f"user 2 is still answered: {devices!r}")
 
@@ -418,9 +376,10 @@ async def rate_limit(emulator: Emulator) -> None:
 # -- subscriptions --------------------------------------------------------------------------
 
 
-@suite.case("push: subscribe, twice is 1207, unsubscribe, twice is 1206", cloud)
-async def push_subscriptions(emulator: Emulator) -> None:
-    async with sdk(emulator) as api:
+@cloud
+async def test_push_subscriptions(devfault: Emulator) -> None:
+    """push: subscribe, twice is 1207, unsubscribe, twice is 1206."""
+    async with sdk(devfault) as api:
         await api.async_post_push_subscribe("ac-living-room")
         listed = await api.async_get_push_list()
         expect("ac-living-room" in str(listed), f"GET /push lists ac-living-room: {listed!r}")
@@ -439,9 +398,10 @@ async def push_subscriptions(emulator: Emulator) -> None:
         )
 
 
-@suite.case("event: subscribe with the SDK's timer 4464 accepted, listed, unsubscribed", cloud)
-async def event_subscriptions(emulator: Emulator) -> None:
-    async with sdk(emulator) as api:
+@cloud
+async def test_event_subscriptions(devfault: Emulator) -> None:
+    """event: subscribe with the SDK's timer 4464 accepted, listed, unsubscribed."""
+    async with sdk(devfault) as api:
         # The SDK asks for 4464 hours, more than the documented maximum; the cloud takes it.
         await api.async_post_event_subscribe("ac-living-room")
         listed = await api.async_get_event_list()
@@ -455,10 +415,10 @@ async def event_subscriptions(emulator: Emulator) -> None:
         )
 
 
-@suite.case("subscriptions refused: event on a non-reportable fridge 1214, push on user 2's AC 1211",
-            cloud)
-async def subscriptions_refused(emulator: Emulator) -> None:
-    async with sdk(emulator) as api:
+@cloud
+async def test_subscriptions_refused(devfault: Emulator) -> None:
+    """subscriptions refused: event on a non-reportable fridge 1214, push on user 2's AC 1211."""
+    async with sdk(devfault) as api:
         devices = await api.async_get_device_list()
         garage = next((d for d in devices if d["deviceId"] == "fridge-garage"), None)
         expect(garage is not None and garage["deviceInfo"]["reportable"] is False,
@@ -477,12 +437,13 @@ async def subscriptions_refused(emulator: Emulator) -> None:
         )
 
 
-@suite.case("clients and device push: the calls ThinQMQTTClient makes, without starting it", cloud)
-async def clients(emulator: Emulator) -> None:
+@cloud
+async def test_clients(devfault: Emulator) -> None:
+    """clients and device push: the calls ThinQMQTTClient makes, without starting it."""
     # The bodies ThinQMQTTClient sends (thinqconnect/mqtt_client.py); the client itself would
     # fetch a root certificate from the internet and connect to AWS IoT, so it is never started.
     body = {"type": "MQTT", "service-code": "SVC202", "device-type": "607", "allowExist": True}
-    async with sdk(emulator) as api:
+    async with sdk(devfault) as api:
         await api.async_post_client_register(body)
         await api.async_post_client_register(body)  # allowExist: registering again is fine
         await expect_thinq_error(
@@ -510,9 +471,10 @@ async def clients(emulator: Emulator) -> None:
         )
 
 
-@suite.case("energy: the SDK's device object reads its energy profile and daily usage", cloud)
-async def energy(emulator: Emulator) -> None:
-    async with sdk(emulator) as api:
+@cloud
+async def test_energy(devfault: Emulator) -> None:
+    """energy: the SDK's device object reads its energy profile and daily usage."""
+    async with sdk(devfault) as api:
         energy_profile = await api.async_get_device_energy_profile("ac-living-room")
         ac = await build(api, AirConditionerDevice, "ac-living-room", energy_profile)
         expect_eq(ac.energy_properties, ["energyUsage"], "energy properties the SDK read")
@@ -527,11 +489,12 @@ async def energy(emulator: Emulator) -> None:
 # -- TLS (approach B) --------------------------------------------------------------------------
 
 
-@suite.case("TLS: the untouched SDK lists devices via https://api-eic.lgthinq.com", tls_cloud)
-async def tls_untouched_sdk(emulator: Emulator) -> None:
-    tls = urlsplit(emulator.thinq_tls_url())
+@tls_cloud
+async def test_tls_untouched_sdk(devfault: Emulator) -> None:
+    """TLS: the untouched SDK lists devices via https://api-eic.lgthinq.com."""
+    tls = urlsplit(devfault.thinq_tls_url)
     expect(tls.scheme == "https" and tls.hostname == "127.0.0.1" and tls.port is not None,
-           f"tls_url is https://127.0.0.1:PORT: {emulator.thinq_tls_url()!r}")
+           f"tls_url is https://127.0.0.1:PORT: {devfault.thinq_tls_url!r}")
     # The certificate presented names LG's hosts (read without verifying: it is self-signed).
     pem = ssl.get_server_certificate(("127.0.0.1", tls.port), timeout=10)
     names = x509.load_pem_x509_certificate(pem.encode()).extensions.get_extension_for_class(
@@ -539,12 +502,10 @@ async def tls_untouched_sdk(emulator: Emulator) -> None:
     for host in LG_HOSTS:
         expect(host in names, f"the certificate names {host}: {names}")
 
-    resolver = LgHostsToLoopback(tls.port)
-    connector = aiohttp.TCPConnector(resolver=resolver, ssl=False)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        # Germany is in the SDK's EIC region: https://api-eic.lgthinq.com/devices.
-        api = ThinQApi(session=session, access_token=emulator.thinq_token(), country_code="DE",
-                       client_id=CLIENT_ID)
+    # Germany is in the SDK's EIC region: https://api-eic.lgthinq.com/devices.
+    async with thinq_tls_api(devfault, country="DE", client_id=CLIENT_ID) as api:
+        resolver = api.devfault_resolver
+        expect(type(api) is ThinQApi, f"the SDK's own ThinQApi: {type(api)}")
         expect_eq(api._get_url_from_endpoint("devices"), "https://api-eic.lgthinq.com/devices",
                   "the SDK's own URL")
         devices = await api.async_get_device_list()
@@ -558,6 +519,3 @@ async def tls_untouched_sdk(emulator: Emulator) -> None:
         )
     expect_eq(resolver.resolved[:1], ["api-eic.lgthinq.com"], "the host the SDK resolved")
 
-
-if __name__ == "__main__":
-    suite.main()

@@ -7,7 +7,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use devfault_bravia::wire::{Outcome, decode_response};
+use devfault_bravia::wire::{ResponseBody, decode_response};
 
 const BODY: &[u8] = br#"{"error":[40801,"Volume Out of Range"],"id":1}"#;
 const HEADERS: [(&str, &str); 1] = [("Content-Type", "application/json")];
@@ -16,7 +16,7 @@ fn decode(c: &mut Criterion) {
     // The typed path must find the documented row, or the comparison is meaningless.
     let check = decode_response(200, HEADERS, BODY);
     assert!(
-        matches!(&check.outcome, Outcome::Error(r) if r.entry.is_some_and(|e| e.code == 40801))
+        matches!(&check.body, ResponseBody::Error(r) if r.entry.is_some_and(|e| e.code == 40801))
     );
     assert!(check.findings.is_empty());
 

@@ -31,7 +31,7 @@ use devfault_core::{Class, Entry, Failure, FailureKind, Idempotency, Retry, Retr
 use serde_json::{Value, json};
 
 use crate::Code;
-use crate::wire::{self, MAX_REQUEST_ID, Outcome};
+use crate::wire::{self, MAX_REQUEST_ID, ResponseBody};
 
 pub use crate::services::{
     App, AppControl, Audio, AvContent, ExternalInput, InterfaceInformation, PlayingContent,
@@ -459,8 +459,8 @@ impl Client {
                 .with_request_id(id.to_string())
                 .with_retry_after(response.retry_after)
         };
-        match &response.outcome {
-            Outcome::Success { result, id: reply_id, .. } if status == 200 => {
+        match &response.body {
+            ResponseBody::Success { result, id: reply_id, .. } if status == 200 => {
                 if let Some(reply_id) = reply_id
                     && *reply_id != id
                 {
@@ -471,7 +471,7 @@ impl Client {
                 }
                 Ok(result.clone())
             }
-            Outcome::Error(reply) => {
+            ResponseBody::Error(reply) => {
                 let code = reply.code.to_string();
                 let mut f = failure(FailureKind::Api, reply.message.clone())
                     .with_code(code, reply.entry)
@@ -483,8 +483,10 @@ impl Client {
             }
             outcome => {
                 let what = match outcome {
-                    Outcome::Bare => "an empty body".to_owned(),
-                    Outcome::Unreadable { reason, excerpt } => format!("{reason}: {excerpt:?}"),
+                    ResponseBody::Bare => "an empty body".to_owned(),
+                    ResponseBody::Unreadable { reason, excerpt } => {
+                        format!("{reason}: {excerpt:?}")
+                    }
                     _ => "a result with an error status".to_owned(),
                 };
                 match response.entry() {
@@ -607,9 +609,9 @@ impl Client {
             pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())),
             &bytes,
         );
-        match (&response.outcome, status) {
-            (Outcome::Success { .. }, 200) => Ok(cookie),
-            (Outcome::Error(reply), _) => Err(Error::new(
+        match (&response.body, status) {
+            (ResponseBody::Success { .. }, 200) => Ok(cookie),
+            (ResponseBody::Error(reply), _) => Err(Error::new(
                 Failure::new(API, FailureKind::Api, reply.message.clone())
                     .with_code(reply.code.to_string(), reply.entry)
                     .with_status(status)

@@ -23,72 +23,30 @@
 
 #[cfg(feature = "client")]
 pub mod client;
+pub mod detect;
 #[cfg(feature = "client")]
 mod services;
 mod table;
 pub mod wire;
 
-use std::fmt;
-use std::str::FromStr;
-use std::sync::LazyLock;
+use devfault_core::CodeSpace;
+// The crate's tests (`use super::*`) name these.
+#[cfg(test)]
+use devfault_core::{Entry, Registry};
 
-use devfault_core::{CodeError, CodeSpace, Entry, Registry, Spec};
-
-/// A BRAVIA error code: any value of the 0–65535 space, known to the page or not.
-///
-/// The documented codes are associated constants (`Code::VOLUME_OUT_OF_RANGE`); a code read
-/// off the wire that the page does not list is still a `Code`, and [`Code::entry_opt`] says
-/// so with `None`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
-pub struct Code(u16);
-
-impl Code {
-    /// The code `value`; every `u16` is a code of the BRAVIA space.
-    pub const fn from_static(value: u16) -> Code {
-        Code(value)
-    }
-
-    /// The code `value`, or `None` above 65535.
-    pub fn new(value: u32) -> Option<Code> {
-        u16::try_from(value).ok().map(Code)
-    }
-
-    /// The numeric value, as it stands in `{"error": [code, "reason"]}`.
-    pub const fn as_u16(self) -> u16 {
-        self.0
-    }
-
-    /// The row that answers for this code, if the registry has one.
-    pub fn entry_opt(self) -> Option<&'static Entry> {
-        registry().get(u32::from(self.0))
-    }
-
-    /// The documented row of one of the associated constants.
+devfault_core::code_type! {
+    /// A BRAVIA error code: any value of the 0–65535 space, known to the page or not.
     ///
-    /// # Panics
-    /// Never for the associated constants (a test checks each); for any other code use
-    /// [`Code::entry_opt`].
-    pub fn entry(self) -> &'static Entry {
-        match self.entry_opt() {
-            Some(entry) => entry,
-            None => panic!("BRAVIA code {} has no registry entry; use Code::entry_opt", self.0),
-        }
-    }
-}
-
-impl fmt::Display for Code {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
-impl FromStr for Code {
-    type Err = CodeError;
-
-    fn from_str(text: &str) -> Result<Code, CodeError> {
-        let value = SPACE.parse(text)?;
-        Ok(Code(u16::try_from(value).unwrap_or(u16::MAX)))
-    }
+    /// The documented codes are associated constants (`Code::VOLUME_OUT_OF_RANGE`); a code read
+    /// off the wire that the page does not list is still a `Code`, and [`Code::entry_opt`] says
+    /// so with `None`.
+    pub struct Code(u16) up to 65535 else "a BRAVIA code is at most 65535", written "{}";
+    vendor: "BRAVIA";
+    /// The code `value`; every `u16` is a code of the BRAVIA space.
+    fn from_static;
+    /// The numeric value, as it stands in `{"error": [code, "reason"]}`.
+    fn as_u16;
+    registry from API, NAME, SPACE, AREAS, GROUPS, [table::DOCUMENTED, table::OBSERVED];
 }
 
 /// The API id used on the command line and in JSON (`"api": "bravia"`).
@@ -156,30 +114,8 @@ const GROUPS: &[(&str, &[(&str, &str)])] = &[
         "encryption",
         &[("en", "encryption Service Error Code"), ("ja", "encryption サービスエラーコード")],
     ),
-    (
-        "observed",
-        &[
-            ("en", "Observed in the field (not in the documentation)"),
-            ("ja", "実機で確認されたコード（ドキュメント未記載）"),
-        ],
-    ),
+    devfault_core::OBSERVED_GROUP,
 ];
-
-/// The definition of the built-in registry, from the tables above.
-pub fn spec() -> Spec {
-    Spec::builtin(API, NAME, SPACE, AREAS, GROUPS, &[table::DOCUMENTED, table::OBSERVED])
-}
-
-static REGISTRY: LazyLock<Registry> = LazyLock::new(|| match Registry::new(spec()) {
-    Ok(registry) => registry,
-    // The tables are constants checked by this crate's tests; this cannot happen at run time.
-    Err(problems) => panic!("the built-in BRAVIA table is inconsistent: {problems:?}"),
-});
-
-/// The built-in BRAVIA registry, built on first use.
-pub fn registry() -> &'static Registry {
-    &REGISTRY
-}
 
 #[cfg(test)]
 mod tests;

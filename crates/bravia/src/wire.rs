@@ -3,7 +3,7 @@
 //!
 //! - [`validate_request`] says exactly which condition of `[5, "Illegal Request"]` a request
 //!   body breaks, so a server answers it and a client learns what to fix.
-//! - [`decode_response`] turns any status and any bytes into a [`Response`]: the outcome
+//! - [`decode_response`] turns any status and any bytes into a [`Response`]: what the body says
 //!   (result, error, no body, unreadable body), the registry row the error names, the parsed
 //!   `Retry-After`, and [`Finding`]s for every rule broken ([`Severity::Violation`]) and every
 //!   real-device variant accepted ([`Severity::Tolerated`]). It never panics and never drops a
@@ -13,13 +13,13 @@
 //!
 //! ```
 //! use devfault_bravia::Code;
-//! use devfault_bravia::wire::{decode_response, encode_error, Outcome};
+//! use devfault_bravia::wire::{decode_response, encode_error, ResponseBody};
 //!
 //! let (status, body) = encode_error(Code::VOLUME_OUT_OF_RANGE.entry(), Some(1));
 //! assert_eq!(body, br#"{"error":[40801,"Volume Out of Range"],"id":1}"#);
 //! let response =
 //!     decode_response(status.as_u16(), [("Content-Type", "application/json")], &body);
-//! let Outcome::Error(reply) = &response.outcome else { panic!("an error reply") };
+//! let ResponseBody::Error(reply) = &response.body else { panic!("an error reply") };
 //! assert_eq!(reply.code, Code::VOLUME_OUT_OF_RANGE);
 //! assert!(response.is_conforming());
 //!
@@ -31,7 +31,7 @@
 
 use std::fmt;
 
-use devfault_core::{Entry, Finding, HttpStatus, RetryAfter, Severity};
+use devfault_core::{Entry, Finding, HttpStatus, Reading, ReadingKind, RetryAfter, Severity};
 use serde::Deserialize;
 use serde::de::Deserializer;
 use serde_json::{Map, Number, Value};
@@ -309,7 +309,7 @@ pub struct Response {
     /// The HTTP status, as received (even outside 100–599).
     pub status: u16,
     /// What the body says.
-    pub outcome: Outcome,
+    pub body: ResponseBody,
     /// Rules broken and variants tolerated, in the order they were noticed.
     pub findings: Vec<Finding>,
     /// The `Retry-After` header, when present and parseable (an unparseable one is a finding).
@@ -319,7 +319,7 @@ pub struct Response {
 /// What a response body says.
 #[derive(Clone, PartialEq, Eq, Debug)]
 #[non_exhaustive]
-pub enum Outcome {
+pub enum ResponseBody {
     /// `{"result": [...], "id": N}`.
     Success {
         /// The result array. A `result` that is not an array (a violation) is kept as its only
@@ -420,19 +420,19 @@ impl Response {
     /// The registry row the response stands for: the error reply's row, or, for a bare or
     /// unreadable body, the HTTP row of the status (401, 403, 404, 413, 414, 501, 503).
     pub fn entry(&self) -> Option<&'static Entry> {
-        match &self.outcome {
-            Outcome::Error(reply) => reply.entry,
-            Outcome::Bare | Outcome::Unreadable { .. } => registry()
+        match &self.body {
+            ResponseBody::Error(reply) => reply.entry,
+            ResponseBody::Bare | ResponseBody::Unreadable { .. } => registry()
                 .rows(u32::from(self.status))
                 .find(|e| e.http_status.as_u16() == self.status && e.http_status != HttpStatus::OK),
-            Outcome::Success { .. } => None,
+            ResponseBody::Success { .. } => None,
         }
     }
 
     /// The error reply, if the body is one.
     pub fn error(&self) -> Option<&ErrorReply> {
-        match &self.outcome {
-            Outcome::Error(reply) => Some(reply),
+        match &self.body {
+            ResponseBody::Error(reply) => Some(reply),
             _ => None,
         }
     }
@@ -440,6 +440,41 @@ impl Response {
     /// True when no finding is a violation: a conforming display could have sent this.
     pub fn is_conforming(&self) -> bool {
         self.findings.iter().all(|f| f.severity != Severity::Violation)
+    }
+
+    /// The vendor-neutral [`Reading`] of this response, which the CLI's diagnosis and the
+    /// emulator's journal both read: the code as sent (an out-of-space number too), the message,
+    /// [`Response::entry`] (so a bare 401 stands for row 401), the findings and `Retry-After`.
+    ///
+    /// ```
+    /// use devfault_bravia::wire::decode_response;
+    /// use devfault_core::ReadingKind;
+    /// let reading = decode_response(200, [], br#"{"error":[40801,"Volume Out of Range"],"id":1}"#)
+    ///     .into_reading();
+    /// assert_eq!((reading.kind, reading.code.as_deref()), (ReadingKind::Error, Some("40801")));
+    /// assert_eq!(decode_response(401, [], b"").into_reading().entry.map(|e| e.code), Some(401));
+    /// ```
+    pub fn into_reading(self) -> Reading {
+        let entry = self.entry();
+        let (kind, code, message) = match self.body {
+            ResponseBody::Success { .. } => (ReadingKind::Success, None, None),
+            ResponseBody::Error(reply) => {
+                (ReadingKind::Error, Some(reply.code.to_string()), Some(reply.message))
+            }
+            ResponseBody::Bare => (ReadingKind::Bare, None, None),
+            ResponseBody::Unreadable { reason, excerpt } => {
+                (ReadingKind::Unreadable { reason, excerpt }, None, None)
+            }
+        };
+        Reading {
+            status: self.status,
+            kind,
+            code,
+            message,
+            entry,
+            findings: self.findings,
+            retry_after: self.retry_after,
+        }
     }
 }
 
@@ -478,12 +513,12 @@ pub fn decode_response<'h>(
         }
         parsed
     });
-    let outcome = decode_body(status, body, &mut findings);
-    if matches!(outcome, Outcome::Success { .. } | Outcome::Error(_)) {
+    let said = decode_body(status, body, &mut findings);
+    if matches!(said, ResponseBody::Success { .. } | ResponseBody::Error(_)) {
         check_content_type(content_type, &mut findings);
     }
-    check_status(status, &outcome, &mut findings);
-    Response { status, outcome, findings, retry_after }
+    check_status(status, &said, &mut findings);
+    Response { status, body: said, findings, retry_after }
 }
 
 /// Whether a header `name` is `canonical` in any case; the two usual spellings are compared
@@ -524,7 +559,7 @@ struct Canonical {
 /// The body's outcome, with the shape findings. Three tiers, each falling through to the next
 /// on anything it does not accept: the error-reply scanner, the canonical serde struct, the
 /// tolerant generic parse.
-fn decode_body(status: u16, body: &[u8], findings: &mut Vec<Finding>) -> Outcome {
+fn decode_body(status: u16, body: &[u8], findings: &mut Vec<Finding>) -> ResponseBody {
     if body.iter().all(u8::is_ascii_whitespace) {
         if status == 200 {
             findings.push(Finding::violation(
@@ -532,7 +567,7 @@ fn decode_body(status: u16, body: &[u8], findings: &mut Vec<Finding>) -> Outcome
                 "200 OK with an empty body; a display answers {\"result\": [...], \"id\": N} or {\"error\": [code, \"message\"], \"id\": N}",
             ));
         }
-        return Outcome::Bare;
+        return ResponseBody::Bare;
     }
     if let Some(ScannedError { code, message, id }) = scan_error(body) {
         // Comparing bytes with the registry's messages first spares the UTF-8 check for every
@@ -553,7 +588,7 @@ fn decode_body(status: u16, body: &[u8], findings: &mut Vec<Finding>) -> Outcome
                 details: Vec::new(),
                 extra: Map::new(),
             };
-            return Outcome::Error(if exact.is_some() {
+            return ResponseBody::Error(if exact.is_some() {
                 reply
             } else {
                 attach_entry(reply, findings)
@@ -563,10 +598,10 @@ fn decode_body(status: u16, body: &[u8], findings: &mut Vec<Finding>) -> Outcome
     if let Ok(canonical) = serde_json::from_slice::<Canonical>(body) {
         match (canonical.result, canonical.error) {
             (Member::Present(result), Member::Absent) => {
-                return Outcome::Success { result, id: Some(canonical.id), extra: Map::new() };
+                return ResponseBody::Success { result, id: Some(canonical.id), extra: Map::new() };
             }
             (Member::Absent, Member::Present((code, message))) => {
-                return Outcome::Error(attach_entry(
+                return ResponseBody::Error(attach_entry(
                     ErrorReply {
                         code: ReplyCode::InSpace(Code::from_static(code)),
                         message,
@@ -717,7 +752,7 @@ impl<'a> Scanner<'a> {
 }
 
 /// The slow path: a generic parse, then every member checked and kept.
-fn decode_tolerant(status: u16, body: &[u8], findings: &mut Vec<Finding>) -> Outcome {
+fn decode_tolerant(status: u16, body: &[u8], findings: &mut Vec<Finding>) -> ResponseBody {
     let not_protocol = |findings: &mut Vec<Finding>, what: &str| {
         if status == 200 {
             findings.push(Finding::violation(
@@ -737,7 +772,7 @@ fn decode_tolerant(status: u16, body: &[u8], findings: &mut Vec<Finding>) -> Out
                 format!("not JSON: {error}")
             };
             not_protocol(findings, &reason);
-            return Outcome::Unreadable { reason, excerpt: excerpt(body) };
+            return ResponseBody::Unreadable { reason, excerpt: excerpt(body) };
         }
     };
     let mut object = match value {
@@ -745,7 +780,7 @@ fn decode_tolerant(status: u16, body: &[u8], findings: &mut Vec<Finding>) -> Out
         other => {
             let reason = format!("JSON {} ({}), not an object", short(&other), kind(&other));
             not_protocol(findings, &reason);
-            return Outcome::Unreadable { reason, excerpt: excerpt(body) };
+            return ResponseBody::Unreadable { reason, excerpt: excerpt(body) };
         }
     };
 
@@ -787,7 +822,7 @@ fn decode_tolerant(status: u16, body: &[u8], findings: &mut Vec<Finding>) -> Out
                         short(&Value::Object(object))
                     ),
                 ));
-                return Outcome::Unreadable { reason, excerpt: excerpt(body) };
+                return ResponseBody::Unreadable { reason, excerpt: excerpt(body) };
             }
             for (name, member) in [("result", &result), ("error", &error)] {
                 if let Some(Absence::Null) = member.as_ref().err() {
@@ -807,7 +842,7 @@ fn decode_tolerant(status: u16, body: &[u8], findings: &mut Vec<Finding>) -> Out
     let error = match error.map(parse_error_member) {
         Some(Err(detail)) => {
             findings.push(Finding::violation(rule::MALFORMED_ERROR, detail.clone()));
-            return Outcome::Unreadable { reason: detail, excerpt: excerpt(body) };
+            return ResponseBody::Unreadable { reason: detail, excerpt: excerpt(body) };
         }
         Some(Ok(parsed)) => Some(parsed),
         None => None,
@@ -847,7 +882,7 @@ fn decode_tolerant(status: u16, body: &[u8], findings: &mut Vec<Finding>) -> Out
     if let Some(parsed) = error {
         findings.extend(shape);
         findings.extend(parsed.findings);
-        return Outcome::Error(attach_entry(
+        return ResponseBody::Error(attach_entry(
             ErrorReply {
                 code: parsed.code,
                 message: parsed.message,
@@ -873,7 +908,7 @@ fn decode_tolerant(status: u16, body: &[u8], findings: &mut Vec<Finding>) -> Out
         // Unreachable: neither member returned above; an empty result keeps this total.
         None => Vec::new(),
     };
-    Outcome::Success { result, id, extra }
+    ResponseBody::Success { result, id, extra }
 }
 
 /// Why a member is not usable: absent, or null.
@@ -1027,9 +1062,9 @@ fn attach_entry(mut reply: ErrorReply, findings: &mut Vec<Finding>) -> ErrorRepl
 }
 
 /// The seed's HTTP rules: status and code must agree.
-fn check_status(status: u16, outcome: &Outcome, findings: &mut Vec<Finding>) {
-    match outcome {
-        Outcome::Error(reply) if status != 200 => {
+fn check_status(status: u16, said: &ResponseBody, findings: &mut Vec<Finding>) {
+    match said {
+        ResponseBody::Error(reply) if status != 200 => {
             if reply.code.code().map(Code::as_u16) != Some(status) {
                 findings.push(Finding::violation(
                     rule::STATUS_CODE_MISMATCH,
@@ -1049,7 +1084,7 @@ fn check_status(status: u16, outcome: &Outcome, findings: &mut Vec<Finding>) {
                 ));
             }
         }
-        Outcome::Error(reply) => {
+        ResponseBody::Error(reply) => {
             if let Some(entry) = reply.entry.filter(|e| e.http_status != HttpStatus::OK) {
                 findings.push(Finding::violation(
                     rule::HTTP_CODE_ON_OK,
@@ -1062,7 +1097,7 @@ fn check_status(status: u16, outcome: &Outcome, findings: &mut Vec<Finding>) {
                 ));
             }
         }
-        Outcome::Success { .. } if status != 200 => {
+        ResponseBody::Success { .. } if status != 200 => {
             findings.push(Finding::violation(
                 rule::RESULT_ON_HTTP_ERROR,
                 format!(

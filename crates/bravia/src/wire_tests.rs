@@ -17,8 +17,8 @@ fn decode(status: u16, body: &str) -> Response {
 }
 
 fn reply(response: &Response) -> &ErrorReply {
-    match &response.outcome {
-        Outcome::Error(reply) => reply,
+    match &response.body {
+        ResponseBody::Error(reply) => reply,
         other => panic!("expected an error reply, got {other:?}"),
     }
 }
@@ -247,8 +247,8 @@ fn the_real_success_bodies_decode() {
         );
         let Value::Array(result) = result else { unreachable!() };
         assert_eq!(
-            response.outcome,
-            Outcome::Success { result, id: Some(id), extra: Map::new() },
+            response.body,
+            ResponseBody::Success { result, id: Some(id), extra: Map::new() },
             "{body}"
         );
         assert_eq!(response.findings, [], "{body}");
@@ -267,7 +267,7 @@ fn act_register_with_its_cookie_decodes() {
         br#"{"result": [], "id": 1}"#,
     );
     assert!(
-        matches!(&response.outcome, Outcome::Success { result, id: Some(1), .. } if result.is_empty())
+        matches!(&response.body, ResponseBody::Success { result, id: Some(1), .. } if result.is_empty())
     );
     assert!(response.is_conforming());
 }
@@ -476,7 +476,7 @@ fn an_http_code_on_200_is_a_violation() {
 #[test]
 fn a_result_on_an_http_error_is_a_violation() {
     let response = decode(500, r#"{"result": [], "id": 1}"#);
-    assert!(matches!(response.outcome, Outcome::Success { .. }));
+    assert!(matches!(response.body, ResponseBody::Success { .. }));
     assert_eq!(violations(&response), [rule::RESULT_ON_HTTP_ERROR]);
 }
 
@@ -497,7 +497,7 @@ fn neither_result_nor_error_is_unreadable() {
     for body in [r#"{"id": 1}"#, r#"{"result": null, "error": null, "id": 1}"#, "{}"] {
         let response = decode(200, body);
         assert!(
-            matches!(&response.outcome, Outcome::Unreadable { reason, .. } if reason.contains("neither"))
+            matches!(&response.body, ResponseBody::Unreadable { reason, .. } if reason.contains("neither"))
         );
         assert_eq!(violations(&response), [rule::NO_RESULT_OR_ERROR], "{body}");
     }
@@ -506,7 +506,7 @@ fn neither_result_nor_error_is_unreadable() {
 #[test]
 fn a_null_counterpart_is_tolerated() {
     let response = decode(200, r#"{"result": [0], "error": null, "id": 1}"#);
-    assert!(matches!(&response.outcome, Outcome::Success { result, extra, .. }
+    assert!(matches!(&response.body, ResponseBody::Success { result, extra, .. }
         if result == &[json!(0)] && extra.get("error") == Some(&Value::Null)));
     assert_eq!(rules_of(&response), [(rule::NULL_MEMBER, Severity::Tolerated)]);
 }
@@ -515,7 +515,7 @@ fn a_null_counterpart_is_tolerated() {
 fn a_result_that_is_not_an_array_is_kept_as_its_element() {
     let response = decode(200, r#"{"result": {"status": "active"}, "id": 1}"#);
     assert!(
-        matches!(&response.outcome, Outcome::Success { result, .. } if result == &[json!({"status": "active"})])
+        matches!(&response.body, ResponseBody::Success { result, .. } if result == &[json!({"status": "active"})])
     );
     assert_eq!(violations(&response), [rule::RESULT_NOT_ARRAY]);
 }
@@ -531,7 +531,7 @@ fn an_id_that_is_not_a_non_negative_integer_is_kept_in_extra() {
         let body = json!({"result": [], "id": id}).to_string();
         let response = decode(200, &body);
         assert!(
-            matches!(&response.outcome, Outcome::Success { id: None, extra, .. } if extra.get("id") == Some(&id))
+            matches!(&response.body, ResponseBody::Success { id: None, extra, .. } if extra.get("id") == Some(&id))
         );
         assert_eq!(violations(&response), [rule::INVALID_ID], "{body}");
     }
@@ -547,7 +547,7 @@ fn a_malformed_error_member_is_reported() {
         r#"{"error": {"message": "x"}, "id": 1}"#,
     ] {
         let response = decode(200, body);
-        assert!(matches!(response.outcome, Outcome::Unreadable { .. }), "{body}");
+        assert!(matches!(response.body, ResponseBody::Unreadable { .. }), "{body}");
         assert_eq!(violations(&response), [rule::MALFORMED_ERROR], "{body}");
     }
     // With one, the reply is kept and the message problem reported.
@@ -563,7 +563,7 @@ fn a_malformed_error_member_is_reported() {
 fn a_protocol_body_needs_a_json_content_type() {
     let body = br#"{"result": [{"status": "active"}], "id": 1}"#;
     let html = decode_response(200, [("Content-Type", "text/html")], body);
-    assert!(matches!(html.outcome, Outcome::Success { .. }), "decoded anyway");
+    assert!(matches!(html.body, ResponseBody::Success { .. }), "decoded anyway");
     assert_eq!(violations(&html), [rule::CONTENT_TYPE_NOT_JSON]);
     assert!(detail(&html, rule::CONTENT_TYPE_NOT_JSON).contains("\"text/html\""));
     let missing = decode_response(200, [], body);
@@ -594,15 +594,15 @@ fn an_unparseable_retry_after_is_a_finding_not_an_error() {
 #[test]
 fn an_empty_body_is_bare_and_the_status_row_answers() {
     let bare = decode_response(403, [], b"");
-    assert_eq!(bare.outcome, Outcome::Bare);
+    assert_eq!(bare.body, ResponseBody::Bare);
     assert_eq!(bare.entry().map(|e| e.code), Some(403));
     assert!(bare.is_conforming());
     assert_eq!(decode_response(401, [], b" \n").entry().map(|e| e.code), Some(401));
     assert_eq!(decode_response(418, [], b"").entry(), None);
     let ok = decode_response(200, [], b"");
     assert_eq!(
-        (ok.outcome.clone(), violations(&ok)),
-        (Outcome::Bare, vec![rule::OK_WITHOUT_PROTOCOL_BODY])
+        (ok.body.clone(), violations(&ok)),
+        (ResponseBody::Bare, vec![rule::OK_WITHOUT_PROTOCOL_BODY])
     );
     assert_eq!(ok.entry(), None);
 }
@@ -611,8 +611,8 @@ fn an_empty_body_is_bare_and_the_status_row_answers() {
 fn truncated_json_is_unreadable_and_says_so() {
     // Scenario (g) of the reaction matrix: pybravia leaks JSONDecodeError on it.
     let response = decode(200, r#"{"result": [{"status": "active"}"#);
-    let Outcome::Unreadable { reason, excerpt } = &response.outcome else {
-        panic!("{:?}", response.outcome)
+    let ResponseBody::Unreadable { reason, excerpt } = &response.body else {
+        panic!("{:?}", response.body)
     };
     assert!(reason.starts_with("truncated JSON"), "{reason}");
     assert_eq!(excerpt, r#"{"result": [{"status": "active"}"#);
@@ -624,7 +624,7 @@ fn an_html_page_is_unreadable() {
     let page = "<!DOCTYPE html><html><body><h1>404 Not Found</h1></body></html>";
     let not_found = decode_response(404, [("Content-Type", "text/html")], page.as_bytes());
     assert!(
-        matches!(&not_found.outcome, Outcome::Unreadable { reason, .. } if reason.contains("HTML"))
+        matches!(&not_found.body, ResponseBody::Unreadable { reason, .. } if reason.contains("HTML"))
     );
     assert!(not_found.is_conforming(), "a non-200 may carry a non-protocol body");
     assert_eq!(not_found.entry().map(|e| e.code), Some(404));
@@ -639,8 +639,8 @@ fn random_bytes_and_odd_json_are_unreadable() {
         [b"\xff\xfe\x00garbage", b"null", b"[1, 2]", b"\"ok\"", b"42", long.as_bytes()];
     for body in bodies {
         let response = decode_response(200, JSON, body);
-        let Outcome::Unreadable { excerpt, .. } = &response.outcome else {
-            panic!("{body:?} gave {:?}", response.outcome)
+        let ResponseBody::Unreadable { excerpt, .. } = &response.body else {
+            panic!("{body:?} gave {:?}", response.body)
         };
         assert!(excerpt.chars().count() <= EXCERPT_CHARS + 1, "{excerpt}");
         assert_eq!(violations(&response), [rule::OK_WITHOUT_PROTOCOL_BODY]);
@@ -756,7 +756,7 @@ fn the_scanner_leaves_everything_else_to_serde() {
     // Invalid UTF-8 is the caller's to refuse: decoding finds the body unreadable.
     let invalid = b"{\"error\":[7,\"\xff\"],\"id\":1}";
     assert_eq!(scan_error(invalid).map(|s| s.message), Some(&b"\xff"[..]));
-    assert!(matches!(decode_response(200, JSON, invalid).outcome, Outcome::Unreadable { .. }));
+    assert!(matches!(decode_response(200, JSON, invalid).body, ResponseBody::Unreadable { .. }));
 }
 
 // ----- the rule table -----
@@ -845,8 +845,8 @@ proptest! {
         let (status, body) = encode_error(entry, id);
         let response = decode_response(status.as_u16(), JSON, &body);
         prop_assert!(response.is_conforming(), "{:?}", response.findings);
-        let Outcome::Error(reply) = &response.outcome else {
-            return Err(TestCaseError::fail(format!("{:?}", response.outcome)));
+        let ResponseBody::Error(reply) = &response.body else {
+            return Err(TestCaseError::fail(format!("{:?}", response.body)));
         };
         prop_assert_eq!(reply.code.code().map(|c| u32::from(c.as_u16())), Some(entry.code));
         prop_assert_eq!(&reply.message, &entry.message);
@@ -861,7 +861,7 @@ proptest! {
         let (status, body) = encode_success(&values, id);
         let response = decode_response(status.as_u16(), JSON, &body);
         prop_assert_eq!(&response.findings, &[]);
-        prop_assert_eq!(response.outcome, Outcome::Success { result: values, id: Some(id), extra: Map::new() });
+        prop_assert_eq!(response.body, ResponseBody::Success { result: values, id: Some(id), extra: Map::new() });
     }
 
     #[test]
@@ -885,7 +885,7 @@ proptest! {
         let response = decode_response(status, JSON, body.as_bytes());
         prop_assert!(response.findings.iter().all(|f| RULES.iter().any(|(id, _)| *id == f.rule)));
         // A body that parses as an object is never unreadable for want of parsing.
-        if let Outcome::Unreadable { reason, .. } = &response.outcome {
+        if let ResponseBody::Unreadable { reason, .. } = &response.body {
             prop_assert!(!reason.starts_with("not JSON") && !reason.starts_with("truncated"), "{}", reason);
         }
     }
@@ -1116,8 +1116,8 @@ fn a_success_under_results_is_read_as_result_and_said_so() {
     let response = decode(200, body);
     assert!(response.is_conforming(), "{:?}", response.findings);
     assert_eq!(rules_of(&response), [(rule::RESULTS_MEMBER, Severity::Tolerated)]);
-    match response.outcome {
-        Outcome::Success { result, id, extra } => {
+    match response.body {
+        ResponseBody::Success { result, id, extra } => {
             assert_eq!(result, vec![json!(["getVersions", [], ["string*"], "1.0"])]);
             assert_eq!((id, extra.len()), (Some(1), 0));
         }
@@ -1129,6 +1129,6 @@ fn a_success_under_results_is_read_as_result_and_said_so() {
     let both = decode(200, r#"{"result":[],"results":[],"id":1}"#);
     assert!(both.findings.iter().all(|f| f.rule != rule::RESULTS_MEMBER));
     let error = decode(200, r#"{"error":[12,"No Such Method"],"results":[],"id":1}"#);
-    assert!(matches!(error.outcome, Outcome::Error(_)));
+    assert!(matches!(error.body, ResponseBody::Error(_)));
     assert!(error.findings.iter().all(|f| f.rule != rule::RESULTS_MEMBER));
 }

@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 mod area;
+pub mod calendar;
 pub mod capture;
 mod class;
 mod entry;
@@ -16,6 +17,7 @@ mod failure;
 mod finding;
 mod http_message;
 mod http_status;
+mod reading;
 mod registry;
 mod retry;
 mod retry_after;
@@ -29,7 +31,9 @@ pub use failure::{Failure, FailureKind, Reopen};
 pub use finding::{Finding, Severity};
 pub use http_message::{HttpParseError, HttpResponse, has_status_line, parse_response};
 pub use http_status::HttpStatus;
+pub use reading::{Reading, ReadingKind};
 pub use registry::{Hole, Located, Location, Problem, ProblemKind, Registry, Spec};
 pub use retry::{Decision, Idempotency, RetryPolicy, StopReason};
 pub use retry_after::RetryAfter;
+pub use table::OBSERVED_GROUP;
 pub use toml_file::lint;

@@ -1,6 +1,6 @@
 //! The `Retry-After` header of RFC 9110 §10.2.3: a delay in seconds or an HTTP-date.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 /// A parsed `Retry-After` value.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -32,7 +32,7 @@ impl RetryAfter {
             let seconds = value.parse::<u64>().unwrap_or(u64::MAX);
             return Some(RetryAfter::Delay(Duration::from_secs(seconds)));
         }
-        imf_fixdate(value).map(RetryAfter::At)
+        crate::calendar::parse_imf_fixdate(value).map(RetryAfter::At)
     }
 
     /// How long to wait from `now`; zero for a moment already past.
@@ -44,51 +44,10 @@ impl RetryAfter {
     }
 }
 
-/// `Sun, 06 Nov 1994 08:49:37 GMT`.
-fn imf_fixdate(value: &str) -> Option<SystemTime> {
-    let bytes = value.as_bytes();
-    // Both forms are ASCII; checking first also makes the byte slicing below char-safe.
-    if !value.is_ascii() || bytes.len() != 29 || &value[3..5] != ", " || &value[25..] != " GMT" {
-        return None;
-    }
-    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    const MONTHS: [&str; 12] =
-        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    DAYS.iter().position(|d| *d == &value[..3])?;
-    let number = |range: std::ops::Range<usize>| -> Option<u64> {
-        let text = value.get(range)?;
-        text.bytes().all(|b| b.is_ascii_digit()).then(|| text.parse().ok()).flatten()
-    };
-    let separators = [(7, b' '), (11, b' '), (16, b' '), (19, b':'), (22, b':')];
-    if separators.iter().any(|&(i, c)| bytes[i] != c) {
-        return None;
-    }
-    let day = number(5..7)?;
-    let month = MONTHS.iter().position(|m| *m == &value[8..11])? as u64 + 1;
-    let year = number(12..16)?;
-    let (hour, minute, second) = (number(17..19)?, number(20..22)?, number(23..25)?);
-    if !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 || year < 1970 {
-        return None;
-    }
-    let days = days_from_civil(year, month, day);
-    let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second;
-    Some(UNIX_EPOCH + Duration::from_secs(seconds))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year / 400;
-    let year_of_era = year - era * 400;
-    let month_index = (month + 9) % 12;
-    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     #[test]
     fn dates_and_delays() {

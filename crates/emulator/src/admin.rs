@@ -8,7 +8,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -21,6 +21,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use crate::dashboard::{self, Explainer};
 use crate::device::Device;
 use crate::faults::{Faults, RuleSpec, json_error};
 use crate::journal::{Journal, JournalQuery};
@@ -47,8 +48,15 @@ pub static ENDPOINTS: &[Endpoint] = &[
         method: "GET",
         path: "/",
         handler: || get(index),
-        description: "This index: the devices' ids and every endpoint with an example.",
+        description: "This index: the devices' ids and every endpoint with an example. A browser (Accept: text/html first) gets the dashboard instead.",
         example: "curl -s http://127.0.0.1:8090/",
+    },
+    Endpoint {
+        method: "GET",
+        path: "/ui/",
+        handler: || get(|| async { dashboard::page() }),
+        description: "The dashboard (HTML, CSS and JavaScript compiled into the binary), whatever the Accept header.",
+        example: "curl -s http://127.0.0.1:8090/ui/",
     },
     Endpoint {
         method: "GET",
@@ -142,6 +150,20 @@ pub static ENDPOINTS: &[Endpoint] = &[
         example: "curl -s 'http://127.0.0.1:8090/journal?limit=10&device=bravia-0'",
     },
     Endpoint {
+        method: "GET",
+        path: "/journal/events",
+        handler: || get(dashboard::events),
+        description: "The journal live, as server-sent events: `entry` (data: the entry's JSON, id: its seq), `lagged` (data: how many a slow reader missed); ?device=ID narrows, ?since=SEQ first replays the held entries newer than SEQ.",
+        example: "curl -sN 'http://127.0.0.1:8090/journal/events?device=bravia-0'",
+    },
+    Endpoint {
+        method: "GET",
+        path: "/journal/{seq}",
+        handler: || get(dashboard::journal_entry),
+        description: "One journal entry by its seq, with the diagnosis of its response as `devfault decode` gives it (?lang=en|ja).",
+        example: "curl -s http://127.0.0.1:8090/journal/1",
+    },
+    Endpoint {
         method: "DELETE",
         path: "/journal",
         handler: || delete(clear_journal),
@@ -154,6 +176,13 @@ pub static ENDPOINTS: &[Endpoint] = &[
         handler: || post(reset),
         description: "Back to the start: devices reset (and the scenario's state re-applied), fault rules cleared (the scenario's re-added), seed restored, journal emptied.",
         example: "curl -s -X POST http://127.0.0.1:8090/reset",
+    },
+    Endpoint {
+        method: "GET",
+        path: "/registry",
+        handler: || get(dashboard::registry),
+        description: "The registry entries, each with the text `devfault explain` prints: ?api=bravia|thinq, ?q= a code or text (all when absent), ?lang=en|ja for group titles.",
+        example: "curl -s 'http://127.0.0.1:8090/registry?api=bravia&q=40801&lang=ja'",
     },
 ];
 
@@ -196,6 +225,11 @@ pub struct Admin {
     faults: Arc<Faults>,
     journal: Arc<Journal>,
     baseline: Baseline,
+    /// Diagnoses and registry entries for the dashboard, set once by the layer above.
+    explainer: OnceLock<Arc<dyn Explainer>>,
+    /// True once the server stops: the journal's event streams end, so they do not hold the
+    /// admin API's graceful shutdown open.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 /// What a reset did.
@@ -216,7 +250,35 @@ pub struct ResetSummary {
 impl Admin {
     /// An admin API over these rules and this journal, with no device yet.
     pub fn new(faults: Arc<Faults>, journal: Arc<Journal>) -> Admin {
-        Admin { devices: Vec::new(), faults, journal, baseline: Baseline::default() }
+        Admin {
+            devices: Vec::new(),
+            faults,
+            journal,
+            baseline: Baseline::default(),
+            explainer: OnceLock::new(),
+            closing: tokio::sync::watch::Sender::new(false),
+        }
+    }
+
+    /// Gives the admin API the diagnoses and registry of the layer above (`devfault serve`'s
+    /// decoder and `explain`); `false` when one was given already (it stays).
+    pub fn set_explainer(&self, explainer: Arc<dyn Explainer>) -> bool {
+        self.explainer.set(explainer).is_ok()
+    }
+
+    /// The explainer, once given.
+    pub fn explainer(&self) -> Option<&Arc<dyn Explainer>> {
+        self.explainer.get()
+    }
+
+    /// Ends every journal event stream, now and for streams opened later: the server stops.
+    pub fn close_streams(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Whether the event streams must end.
+    pub(crate) fn closing(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.closing.subscribe()
     }
 
     /// Adds a device, listed in the order added.
@@ -306,6 +368,7 @@ pub fn router(admin: Arc<Admin>) -> Router {
     ENDPOINTS
         .iter()
         .fold(Router::new(), |router, endpoint| router.route(endpoint.path, (endpoint.handler)()))
+        .merge(dashboard::assets())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(admin)
@@ -362,7 +425,10 @@ fn device_json(entry: &AdminDevice) -> Value {
     })
 }
 
-async fn index(State(admin): State<Arc<Admin>>) -> Answer {
+async fn index(State(admin): State<Arc<Admin>>, headers: axum::http::HeaderMap) -> Answer {
+    if dashboard::wants_html(&headers) {
+        return Ok(dashboard::page());
+    }
     let endpoints: Vec<Value> = ENDPOINTS
         .iter()
         .map(|e| {

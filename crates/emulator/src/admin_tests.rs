@@ -80,13 +80,19 @@ async fn the_index_lists_every_endpoint_and_the_devices() {
 #[tokio::test]
 async fn every_listed_endpoint_is_served() {
     let f = fixture();
+    record(f.admin.journal(), "bravia-0");
     for endpoint in ENDPOINTS {
+        // Not JSON (the page, an endless event stream) or answered by the layer above (the
+        // registry): dashboard_tests.rs serves each of them.
+        if ["/ui/", "/journal/events", "/registry"].contains(&endpoint.path) {
+            continue;
+        }
         let id = if endpoint.path.starts_with("/faults") {
             f.admin.faults().add(RuleSpec::new(ActionKind::Reset)).unwrap().id.to_string()
         } else {
             "bravia-0".to_owned()
         };
-        let path = endpoint.path.replace("{id}", &id);
+        let path = endpoint.path.replace("{id}", &id).replace("{seq}", "1");
         let body = match (endpoint.method, endpoint.path) {
             ("POST", "/faults") => r#"{"action": "reset"}"#,
             ("POST", "/faults/seed") => r#"{"seed": 1}"#,
@@ -375,26 +381,4 @@ fn the_readme_admin_table_is_the_endpoint_table() {
         .map(|e| (format!("{} {}", e.method, e.path), e.example.to_owned()))
         .collect();
     assert_eq!(rows, table);
-}
-
-/// Every endpoint of the table answers through the router (no 404 or 405 from the router's
-/// fallbacks), with the method the table gives.
-#[tokio::test]
-async fn every_listed_endpoint_is_routed() {
-    let admin = fixture().admin;
-    for endpoint in crate::admin::ENDPOINTS {
-        let path = endpoint.path.replace("{id}", "bravia-0");
-        let path = if endpoint.path == "/faults/{id}" { "/faults/999".to_owned() } else { path };
-        let request = axum::http::Request::builder()
-            .method(endpoint.method)
-            .uri(&path)
-            .body(axum::body::Body::from("{}"))
-            .unwrap();
-        let response = crate::admin::router(Arc::clone(&admin)).oneshot(request).await.unwrap();
-        let status = response.status();
-        let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
-        let text = String::from_utf8_lossy(&body);
-        assert_ne!(status, 405, "{} {path}: {text}", endpoint.method);
-        assert!(!text.contains("no admin endpoint"), "{} {path}: {text}", endpoint.method);
-    }
 }

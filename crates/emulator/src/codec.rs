@@ -5,9 +5,9 @@
 
 use std::fmt;
 
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use devfault_core::Entry;
+use devfault_core::{Entry, Reading};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -86,6 +86,20 @@ pub trait ApiCodec: Send + Sync + fmt::Debug {
         None
     }
 
+    /// [`ApiCodec::classify`] of a request on its way to the device: a codec may leave what
+    /// it worked out in `extensions` for the device's router, so that the request is routed
+    /// once (ThinQ's codec leaves the endpoint its path is on).
+    fn classify_request(&self, path: &str, body: &[u8], extensions: &mut Extensions) -> Classified {
+        let _ = extensions;
+        self.classify(path, body)
+    }
+
+    /// [`ApiCodec::device_in_path`] of a request on its way to the device, likewise.
+    fn device_in_request(&self, path: &str, extensions: &mut Extensions) -> Option<String> {
+        let _ = extensions;
+        self.device_in_path(path)
+    }
+
     /// What the vendor decoder reads in a response: its code (none for a success) and the
     /// rules of the API it breaks.
     fn decode(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> Decoded;
@@ -98,6 +112,23 @@ pub struct Decoded {
     pub code: Option<DecodedCode>,
     /// The rules of the API it breaks, by id.
     pub violations: Vec<String>,
+}
+
+impl Decoded {
+    /// What the journal records of a vendor's [`Reading`]: every codec calls this, so the
+    /// journals of two APIs cannot read the same kind of response differently.
+    ///
+    /// The code is the one written on the wire; when the body wrote none, it is the code of the
+    /// registry row the response stands for, as the vendor's wire module decides (a BRAVIA 401
+    /// with no body stands for row 401; a ThinQ reply without `error` stands for no row). The
+    /// reason is that row's.
+    pub fn from_reading(reading: &Reading) -> Decoded {
+        let code = reading.code_or_entry().map(|(code, entry)| DecodedCode {
+            code,
+            reason: entry.map(|entry| entry.reason.clone()),
+        });
+        Decoded { code, violations: reading.violations().map(str::to_owned).collect() }
+    }
 }
 
 /// The code a vendor decoder reads in a response.

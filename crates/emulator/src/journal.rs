@@ -13,8 +13,9 @@
 //! which are evicted unread.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
@@ -532,6 +533,13 @@ impl Stored {
         }
     }
 
+    fn seq(&self) -> u64 {
+        match self {
+            Stored::Built(entry) => entry.seq,
+            Stored::Raw(seq, _) => *seq,
+        }
+    }
+
     fn device(&self) -> &str {
         match self {
             Stored::Built(entry) => &entry.device,
@@ -556,12 +564,71 @@ pub struct JournalQuery {
     pub device: Option<String>,
 }
 
+/// An exchange as it is recorded, for a [`Journal::subscribe`]r: its sequence number and
+/// device at once, the whole [`JournalEntry`] built only when asked for (by a subscriber
+/// that wants it), as the journal builds its entries only when read.
+#[derive(Clone, Debug)]
+pub struct Recorded(Stored);
+
+impl Recorded {
+    /// The entry's sequence number.
+    pub fn seq(&self) -> u64 {
+        self.0.seq()
+    }
+
+    /// The device's id.
+    pub fn device(&self) -> &str {
+        self.0.device()
+    }
+
+    /// The entry: classified, decoded, redacted.
+    pub fn entry(&self) -> JournalEntry {
+        self.0.build()
+    }
+}
+
+/// How many recorded exchanges a slow subscriber may fall behind before it misses some (and
+/// is told how many).
+pub const SUBSCRIBER_BACKLOG: usize = 256;
+
 /// The bounded journal of exchanges, shared by every device of an emulator.
 #[derive(Debug)]
 pub struct Journal {
     capacity: usize,
     max_bytes: usize,
     inner: Mutex<Ring>,
+    /// Every recorded exchange, to the live subscribers (the admin API's event stream).
+    events: tokio::sync::broadcast::Sender<Recorded>,
+    /// How many [`Subscription`]s are alive: without one, recording skips the channel, whose
+    /// send takes a lock every display's requests would otherwise contend on.
+    subscribers: Arc<AtomicUsize>,
+}
+
+/// The exchanges recorded since [`Journal::subscribe`], in the order they are sent (two
+/// recorded at the same moment by two connections may arrive in either order).
+#[derive(Debug)]
+pub struct Subscription {
+    receiver: tokio::sync::broadcast::Receiver<Recorded>,
+    subscribers: Arc<AtomicUsize>,
+}
+
+impl Subscription {
+    /// The next exchange; [`RecvError::Lagged`](tokio::sync::broadcast::error::RecvError)
+    /// with how many were missed when more than [`SUBSCRIBER_BACKLOG`] came in between.
+    pub async fn recv(&mut self) -> Result<Recorded, tokio::sync::broadcast::error::RecvError> {
+        self.receiver.recv().await
+    }
+
+    /// The next exchange if one is waiting.
+    pub fn try_recv(&mut self) -> Result<Recorded, tokio::sync::broadcast::error::TryRecvError> {
+        self.receiver.try_recv()
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.subscribers.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 #[derive(Debug, Default)]
@@ -579,10 +646,13 @@ impl Journal {
 
     /// A journal that keeps the newest `capacity` entries (0 keeps none).
     pub fn new(capacity: usize) -> Journal {
+        let (events, _) = tokio::sync::broadcast::channel(SUBSCRIBER_BACKLOG);
         Journal {
             capacity,
             max_bytes: DEFAULT_MAX_BYTES,
             inner: Mutex::new(Ring { next_seq: 1, ..Ring::default() }),
+            events,
+            subscribers: Arc::new(AtomicUsize::new(0)),
         }
     }
 
@@ -602,6 +672,45 @@ impl Journal {
     /// About how much memory its entries take now.
     pub fn bytes(&self) -> usize {
         self.lock().bytes
+    }
+
+    /// Every exchange recorded from now on, as it is recorded (even with a capacity of 0). A
+    /// subscriber more than [`SUBSCRIBER_BACKLOG`] exchanges behind is told how many it missed.
+    /// An exchange recorded while this is called may or may not be sent: read
+    /// [`Journal::since`] after subscribing to be sure of it.
+    pub fn subscribe(&self) -> Subscription {
+        self.subscribers.fetch_add(1, Ordering::Relaxed);
+        Subscription {
+            receiver: self.events.subscribe(),
+            subscribers: Arc::clone(&self.subscribers),
+        }
+    }
+
+    /// The entry with this sequence number, while the journal still holds it.
+    pub fn entry(&self, seq: u64) -> Option<JournalEntry> {
+        let stored = {
+            let ring = self.lock();
+            // Sequence numbers increase along the ring.
+            let index = ring.entries.binary_search_by_key(&seq, Stored::seq).ok()?;
+            ring.entries[index].clone()
+        };
+        Some(stored.build())
+    }
+
+    /// The entries newer than `seq` (oldest first, at most `limit`), optionally only one
+    /// device's: what a subscriber missed between reading the journal and subscribing.
+    pub fn since(&self, seq: u64, device: Option<&str>, limit: usize) -> Vec<JournalEntry> {
+        let selected: Vec<Stored> = {
+            let ring = self.lock();
+            let start = ring.entries.partition_point(|entry| entry.seq() <= seq);
+            ring.entries
+                .range(start..)
+                .filter(|entry| device.is_none_or(|device| entry.device() == device))
+                .take(limit)
+                .cloned()
+                .collect()
+        };
+        selected.iter().map(Stored::build).collect()
     }
 
     /// How many entries it keeps at most.
@@ -644,32 +753,38 @@ impl Journal {
         // under the lock made every request of every display wait on it.
         let mut evicted = Vec::new();
         let seq;
+        let recorded;
         {
             let mut ring = self.lock();
             seq = ring.next_seq;
             ring.next_seq += 1;
+            recorded = stored(seq);
             if self.capacity == 0 {
                 ring.dropped += 1;
-                return seq;
-            }
-            if ring.entries.len() >= self.capacity
-                && let Some(oldest) = ring.entries.pop_front()
-            {
-                ring.dropped += 1;
-                ring.bytes -= oldest.size();
-                evicted.push(oldest);
-            }
-            let entry = stored(seq);
-            ring.bytes += entry.size();
-            ring.entries.push_back(entry);
-            while ring.bytes > self.max_bytes && ring.entries.len() > 1 {
-                let Some(oldest) = ring.entries.pop_front() else { break };
-                ring.dropped += 1;
-                ring.bytes -= oldest.size();
-                evicted.push(oldest);
+            } else {
+                if ring.entries.len() >= self.capacity
+                    && let Some(oldest) = ring.entries.pop_front()
+                {
+                    ring.dropped += 1;
+                    ring.bytes -= oldest.size();
+                    evicted.push(oldest);
+                }
+                ring.bytes += recorded.size();
+                ring.entries.push_back(recorded.clone());
+                while ring.bytes > self.max_bytes && ring.entries.len() > 1 {
+                    let Some(oldest) = ring.entries.pop_front() else { break };
+                    ring.dropped += 1;
+                    ring.bytes -= oldest.size();
+                    evicted.push(oldest);
+                }
             }
         }
         drop(evicted);
+        // Sent after the lock is released, so a subscriber never waits on the ring; an error
+        // only says nobody listens.
+        if self.subscribers.load(Ordering::Relaxed) > 0 {
+            let _ = self.events.send(Recorded(recorded));
+        }
         seq
     }
 
@@ -796,36 +911,14 @@ pub fn now_rfc3339() -> String {
 
 /// A time as RFC 3339 UTC with milliseconds; the epoch for a time before it.
 pub fn rfc3339_of(time: SystemTime) -> String {
-    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-    rfc3339(since.as_secs(), since.subsec_millis())
+    devfault_core::calendar::rfc3339_millis(time)
 }
 
 /// Seconds and milliseconds since the Unix epoch as RFC 3339 UTC.
+#[cfg(test)]
 fn rfc3339(secs: u64, millis: u32) -> String {
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// Year, month and day of a count of days since 1970-01-01 (Howard Hinnant's algorithm,
-/// for dates from 1970 on).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
+    use std::time::{Duration, UNIX_EPOCH};
+    rfc3339_of(UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_millis(millis.into()))
 }
 
 #[cfg(test)]
@@ -836,6 +929,7 @@ mod bounds_tests;
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
+    use std::time::UNIX_EPOCH;
 
     fn entry(device: &str) -> JournalEntry {
         JournalEntry {
@@ -887,6 +981,47 @@ mod tests {
         assert_eq!(journal.clear(), 2);
         assert!(journal.is_empty());
         assert_eq!(journal.record(entry("bravia-0")), 3);
+    }
+
+    #[test]
+    fn entries_are_found_by_seq_and_after_a_seq() {
+        let journal = Journal::new(3);
+        for device in ["bravia-0", "bravia-1", "bravia-0", "bravia-1", "bravia-0"] {
+            journal.record(entry(device));
+        }
+        assert_eq!(journal.entry(4).map(|e| e.device), Some("bravia-1".to_owned()));
+        assert_eq!(journal.entry(2), None, "evicted");
+        assert_eq!(journal.entry(6), None, "not yet recorded");
+        let seqs = |entries: Vec<JournalEntry>| entries.iter().map(|e| e.seq).collect::<Vec<_>>();
+        assert_eq!(seqs(journal.since(0, None, 10)), [3, 4, 5], "oldest first, what is held");
+        assert_eq!(seqs(journal.since(3, None, 10)), [4, 5]);
+        assert_eq!(seqs(journal.since(3, None, 1)), [4]);
+        assert_eq!(seqs(journal.since(0, Some("bravia-0"), 10)), [3, 5]);
+        assert!(journal.since(5, None, 10).is_empty());
+    }
+
+    #[test]
+    fn subscribers_get_every_recorded_exchange_and_are_told_what_they_missed() {
+        let journal = Journal::new(0);
+        let mut receiver = journal.subscribe();
+        journal.record(entry("bravia-1"));
+        let recorded = receiver.try_recv().expect("an exchange");
+        assert_eq!((recorded.seq(), recorded.device()), (1, "bravia-1"));
+        assert_eq!(recorded.entry().device, "bravia-1", "even with a capacity of 0");
+        for _ in 0..SUBSCRIBER_BACKLOG + 5 {
+            journal.record(entry("bravia-0"));
+        }
+        assert_eq!(
+            receiver.try_recv().unwrap_err(),
+            tokio::sync::broadcast::error::TryRecvError::Lagged(5)
+        );
+        assert_eq!(receiver.try_recv().map(|r| r.seq()).ok(), Some(7));
+        drop(receiver);
+        assert_eq!(journal.subscribers.load(Ordering::Relaxed), 0, "a dropped one is gone");
+        let mut late = journal.subscribe();
+        assert!(late.try_recv().is_err(), "nothing recorded before it subscribed");
+        journal.record(entry("bravia-0"));
+        assert_eq!(late.try_recv().map(|r| r.seq()).ok(), Some(SUBSCRIBER_BACKLOG as u64 + 7));
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod body;
 pub mod bravia;
 pub mod codec;
 pub mod connections;
+pub mod dashboard;
 pub mod device;
 pub mod faults;
 pub mod journal;

@@ -70,7 +70,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::admin::Baseline;
-use crate::bravia::{AuthMode, DisplayConfig, IrccPath, StandbyError};
+use crate::bravia::{AuthMode, DisplayConfig, IrccPath, StandbyReply};
 use crate::faults::{Faults, RuleSpec};
 use crate::thinq::{Cloud, CloudConfig, RateLimitCode};
 
@@ -478,6 +478,14 @@ pub const DISPLAY_SETTINGS: &[(&str, &str)] = &[
     ("app_launch_delay_ms", "how long an app launch takes"),
     ("launch_undecided_after_ms", "when a slow launch is answered 41402"),
     ("reboot_duration_ms", "how long the web service restarts after requestReboot"),
+    (
+        "screen_change_delay_ms",
+        "how long a setMultiScreenMode layout change takes (40600 meanwhile)",
+    ),
+    (
+        "notify_hold_ms",
+        "how long requestToNotifyScreenState holds an unchanged long poll (then 40000)",
+    ),
     ("unreachable_hold_ms", "how long a request to an unreachable display is held"),
     ("quirks", "an object: standby_error, http_error_body, ircc_path, interface_version"),
 ];
@@ -537,6 +545,8 @@ fn apply_setting(
             config.launch_undecided_after = millis(value).ok_or_else(bad)?;
         }
         "reboot_duration_ms" => config.reboot_duration = millis(value).ok_or_else(bad)?,
+        "screen_change_delay_ms" => config.screen_change_delay = millis(value).ok_or_else(bad)?,
+        "notify_hold_ms" => config.notify_hold = millis(value).ok_or_else(bad)?,
         "unreachable_hold_ms" => config.unreachable_hold = millis(value).ok_or_else(bad)?,
         "quirks" => {
             let quirks = value.as_object().ok_or_else(bad)?;
@@ -547,8 +557,8 @@ fn apply_setting(
                 match name.as_str() {
                     "standby_error" => {
                         q.standby_error = match value.as_str() {
-                            Some("not_power_on") => StandbyError::NotPowerOn,
-                            Some("display_off") => StandbyError::DisplayOff,
+                            Some("not_power_on") => StandbyReply::NotPowerOn,
+                            Some("display_off") => StandbyReply::DisplayOff,
                             _ => return Err(bad()),
                         }
                     }

@@ -1,7 +1,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::bravia::{AuthMode, IrccPath, StandbyError};
+use crate::bravia::{AuthMode, IrccPath, StandbyReply};
 use crate::faults::ActionKind;
 use crate::testkit::documented_example;
 
@@ -26,7 +26,7 @@ fn the_documented_example_is_a_valid_scenario() {
     assert_eq!(scenario.thinq.appliances[0].owner, 3);
     let one = scenario.display_config("bravia-1", DisplayConfig::default()).unwrap();
     assert_eq!((one.auth, one.psk), (AuthMode::Pin, None));
-    assert_eq!(one.quirks.standby_error, StandbyError::DisplayOff);
+    assert_eq!(one.quirks.standby_error, StandbyReply::DisplayOff);
     let two = scenario.display_config("bravia-2", DisplayConfig::default()).unwrap();
     assert_eq!(two.psk.as_deref(), Some("0000"));
     assert!(!two.quirks.http_error_body);
@@ -50,7 +50,7 @@ fn every_display_setting_is_applied() {
             "max_uri_bytes": 20, "max_concurrent_requests": 3, "body_timeout_ms": 40,
             "slow_method_delay_ms": 50, "app_launch_delay_ms": 60,
             "launch_undecided_after_ms": 70, "reboot_duration_ms": 80,
-            "unreachable_hold_ms": 90,
+            "unreachable_hold_ms": 90, "screen_change_delay_ms": 100, "notify_hold_ms": 110,
             "quirks": {"standby_error": "not_power_on", "http_error_body": false,
                        "ircc_path": "upper_only", "interface_version": "4.0"}}}}"#,
     )
@@ -61,12 +61,13 @@ fn every_display_setting_is_applied() {
     assert_eq!((c.cookie_max_age, c.body_timeout, c.slow_method_delay), (ms(1000), ms(40), ms(50)));
     assert_eq!((c.app_launch_delay, c.launch_undecided_after), (ms(60), ms(70)));
     assert_eq!((c.reboot_duration, c.unreachable_hold), (ms(80), ms(90)));
+    assert_eq!((c.screen_change_delay, c.notify_hold), (ms(100), ms(110)));
     assert_eq!((c.max_body_bytes, c.max_uri_bytes, c.max_concurrent_requests), (10, 20, 3));
     assert_eq!(c.quirks.ircc_path, IrccPath::UpperOnly);
     assert_eq!(c.quirks.interface_version, "4.0");
     assert!(!c.quirks.http_error_body);
     // Every listed setting is handled (a listed but unhandled one would say "not a setting").
-    assert_eq!(DISPLAY_SETTINGS.len(), 13);
+    assert_eq!(DISPLAY_SETTINGS.len(), 15);
     assert_eq!(QUIRK_SETTINGS.len(), 4);
 }
 

@@ -31,7 +31,7 @@ use tokio::task::JoinHandle;
 
 use crate::admin::{self, Admin};
 use crate::admin_guard::{self, AdminGuard};
-use crate::bravia::{self, Display, DisplayConfig};
+use crate::bravia::{self, DisplayConfig, VirtualDisplay};
 use crate::codec::ApiCodec;
 use crate::connections::{ConnectionLimits, Refusal, serve_limited};
 use crate::device::{Device, Provocation};
@@ -210,7 +210,7 @@ pub struct DisplayEndpoint {
     /// Where it listens.
     pub addr: SocketAddr,
     /// The display.
-    pub display: Arc<Display>,
+    pub display: Arc<VirtualDisplay>,
 }
 
 /// The ThinQ cloud being served.
@@ -268,6 +268,7 @@ impl RunningServer {
     /// Stops the servers now (as the shutdown future given to [`serve`] does).
     pub fn shutdown(&self) {
         self.admin.faults().release_holds();
+        self.admin.close_streams();
         self.stop.send_replace(true);
     }
 
@@ -400,7 +401,7 @@ pub async fn serve(
         if let Some(psk) = &config.psk {
             display_config.psk = Some(psk.clone());
         }
-        let display = Arc::new(Display::new(id.clone(), display_config));
+        let display = Arc::new(VirtualDisplay::new(id.clone(), display_config));
         if let Some(patch) = scenario.state.get(id) {
             display
                 .set_state(patch)
@@ -542,12 +543,14 @@ pub async fn serve(
     )));
     {
         let (stop, faults, stopped) = (Arc::clone(&stop), Arc::clone(&faults), signal());
+        let admin = Arc::clone(&admin);
         tasks.push(tokio::spawn(async move {
             tokio::select! {
                 () = shutdown => {}
                 () = stopped => {}
             }
             faults.release_holds();
+            admin.close_streams();
             stop.send_replace(true);
             Ok(())
         }));
@@ -638,12 +641,12 @@ async fn bind(addr: SocketAddr, what: &str) -> Result<TcpListener, ServeError> {
 }
 
 /// A display as the admin API and the journal see it: the display, plus the PIN on its screen.
-fn shown(display: &Arc<Display>) -> Arc<dyn Device> {
+fn shown(display: &Arc<VirtualDisplay>) -> Arc<dyn Device> {
     Arc::new(Shown(Arc::clone(display)))
 }
 
 #[derive(Debug)]
-struct Shown(Arc<Display>);
+struct Shown(Arc<VirtualDisplay>);
 
 impl Device for Shown {
     fn id(&self) -> &str {

@@ -41,6 +41,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::connect_info::Connected;
 use axum::serve::{IncomingStream, Listener};
+use devfault_thinq::region::Region;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
@@ -50,10 +51,16 @@ use tokio_rustls::server::TlsStream;
 
 use crate::faults::{ConnectionControl, FaultListener};
 
+/// The loopback names a local client may use instead of LG's hosts.
+pub const LOOPBACK_NAMES: [&str; 2] = ["localhost", "127.0.0.1"];
+
 /// The names the certificate is valid for: the ThinQ Connect API host of each of the SDK's
-/// three regions (KIC, AIC, EIC), and the loopback names a local client may use instead.
-pub const HOST_NAMES: [&str; 5] =
-    ["api-kic.lgthinq.com", "api-aic.lgthinq.com", "api-eic.lgthinq.com", "localhost", "127.0.0.1"];
+/// three regions (`api-kic.lgthinq.com`, from devfault-thinq's region table), then
+/// [`LOOPBACK_NAMES`].
+pub fn host_names() -> Vec<String> {
+    let regions = Region::ALL.into_iter().map(Region::host);
+    regions.chain(LOOPBACK_NAMES.map(str::to_owned)).collect()
+}
 
 /// How long a client may take to finish its TLS handshake before the connection is dropped.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -79,7 +86,7 @@ impl fmt::Display for TlsError {
 
 impl std::error::Error for TlsError {}
 
-/// A self-signed certificate for [`HOST_NAMES`] with its private key (ECDSA P-256), made at
+/// A self-signed certificate for [`host_names`] with its private key (ECDSA P-256), made at
 /// run time: no key material is stored in the repository.
 pub struct SelfSigned {
     certificate: CertificateDer<'static>,
@@ -90,18 +97,21 @@ impl fmt::Debug for SelfSigned {
     // The private key stays out of logs.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SelfSigned")
-            .field("names", &HOST_NAMES)
+            .field("names", &host_names())
             .field("certificate_bytes", &self.certificate.len())
             .finish_non_exhaustive()
     }
 }
 
 impl SelfSigned {
-    /// Makes a fresh key pair and a certificate for [`HOST_NAMES`], signed by itself.
+    /// Makes a fresh key pair and a certificate for [`host_names`], signed by itself.
     pub fn generate() -> Result<SelfSigned, TlsError> {
-        let names: Vec<String> = HOST_NAMES.iter().map(|name| (*name).to_owned()).collect();
+        let names = host_names();
         let certified = rcgen::generate_simple_self_signed(names).map_err(|error| TlsError {
-            message: format!("cannot make a self-signed certificate for {HOST_NAMES:?}: {error}"),
+            message: format!(
+                "cannot make a self-signed certificate for {:?}: {error}",
+                host_names()
+            ),
         })?;
         Ok(SelfSigned {
             certificate: certified.cert.der().clone(),
@@ -346,7 +356,12 @@ mod tests {
         let certificate = SelfSigned::generate().expect("generate");
         let server = start(&certificate).await;
         let connector = client_trusting(&certificate);
-        for name in HOST_NAMES {
+        let names = host_names();
+        assert_eq!(
+            names[..3],
+            ["api-kic.lgthinq.com", "api-aic.lgthinq.com", "api-eic.lgthinq.com"]
+        );
+        for name in &names {
             let response = get_route(&connector, server.addr, name)
                 .await
                 .unwrap_or_else(|error| panic!("GET /route as {name}: {error}"));

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bravia_api::Bravia;
-use devfault_emulator::bravia::Display;
+use devfault_emulator::bravia::VirtualDisplay;
 use devfault_emulator::device::Device;
 use devfault_emulator::journal::JournalQuery;
 use devfault_emulator::server::{RunningServer, ServeConfig, serve};
@@ -41,7 +41,7 @@ fn url(server: &RunningServer) -> String {
     format!("http://{}", server.displays()[0].addr)
 }
 
-fn display(server: &RunningServer) -> &Arc<Display> {
+fn display(server: &RunningServer) -> &Arc<VirtualDisplay> {
     &server.displays()[0].display
 }
 
@@ -92,7 +92,7 @@ fn panic_message(payload: Box<dyn Any + Send>) -> String {
     }
 }
 
-fn speaker_volume(display: &Display) -> u64 {
+fn speaker_volume(display: &VirtualDisplay) -> u64 {
     display.state()["volume"]["speaker"]["volume"].as_u64().expect("the speaker volume")
 }
 

@@ -31,8 +31,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::Code;
+use crate::endpoint::{Endpoint, Method};
 use crate::region::Region;
-use crate::wire::{self, Outcome};
+use crate::wire::{self, ResponseBody};
 
 pub use crate::resources::{Profile, Property, State, command};
 
@@ -322,131 +323,115 @@ impl Client {
 
     /// `GET /route`.
     pub async fn route(&self) -> Result<Route, Error> {
-        self.get_typed("route").await
+        self.get_typed(Endpoint::GetRoute).await
     }
 
     /// `GET /devices`: the account's appliances.
     pub async fn devices(&self) -> Result<Vec<Device>, Error> {
-        self.get_typed("devices").await
+        self.get_typed(Endpoint::GetDeviceList).await
     }
 
     /// `GET /devices/{id}/profile`: what the appliance has and accepts.
     pub async fn profile(&self, device_id: &str) -> Result<Profile, Error> {
-        let path = format!("devices/{}/profile", segment(device_id)?);
-        Ok(Profile::new(
-            self.request(reqwest::Method::GET, &path, None, Idempotency::Idempotent).await?,
-        ))
+        let endpoint = Endpoint::GetDeviceProfile;
+        Ok(Profile::new(self.send(endpoint, device_id, "", None, Idempotency::Idempotent).await?))
     }
 
     /// `GET /devices/{id}/state`: the appliance's current state.
     pub async fn state(&self, device_id: &str) -> Result<State, Error> {
-        let path = format!("devices/{}/state", segment(device_id)?);
-        Ok(State::new(
-            self.request(reqwest::Method::GET, &path, None, Idempotency::Idempotent).await?,
-        ))
+        let endpoint = Endpoint::GetDeviceStatus;
+        Ok(State::new(self.send(endpoint, device_id, "", None, Idempotency::Idempotent).await?))
     }
 
     /// `POST /devices/{id}/control` with `x-conditional-control: true`. A control command is
     /// not idempotent: it is repeated only when the cloud refused it with a code whose advice
     /// allows it (2209, 2210, 2212...), never after a timeout or a broken connection.
     pub async fn control(&self, device_id: &str, command: &Value) -> Result<(), Error> {
-        let path = format!("devices/{}/control", segment(device_id)?);
-        self.request(reqwest::Method::POST, &path, Some(command), Idempotency::NonIdempotent)
-            .await?;
+        let endpoint = Endpoint::PostDeviceControl;
+        self.send(endpoint, device_id, "", Some(command), Idempotency::NonIdempotent).await?;
         Ok(())
     }
 
     /// `GET /push`: the devices whose push messages this client receives.
     pub async fn push_list(&self) -> Result<Vec<String>, Error> {
-        let refs: Vec<DeviceRef> = self.get_typed("push").await?;
+        let refs: Vec<DeviceRef> = self.get_typed(Endpoint::GetPushList).await?;
         Ok(refs.into_iter().map(|r| r.device_id).collect())
     }
 
     /// `POST /push/{id}/subscribe`. 1207 when already subscribed.
     pub async fn push_subscribe(&self, device_id: &str) -> Result<(), Error> {
-        let path = format!("push/{}/subscribe", segment(device_id)?);
-        self.request(reqwest::Method::POST, &path, None, Idempotency::Idempotent).await.map(drop)
+        let endpoint = Endpoint::PostPushSubscribe;
+        self.send(endpoint, device_id, "", None, Idempotency::Idempotent).await.map(drop)
     }
 
     /// `DELETE /push/{id}/unsubscribe`.
     pub async fn push_unsubscribe(&self, device_id: &str) -> Result<(), Error> {
-        let path = format!("push/{}/unsubscribe", segment(device_id)?);
-        self.request(reqwest::Method::DELETE, &path, None, Idempotency::Idempotent).await.map(drop)
+        let endpoint = Endpoint::DeletePushSubscribe;
+        self.send(endpoint, device_id, "", None, Idempotency::Idempotent).await.map(drop)
     }
 
     /// `GET /push/devices`: the client ids subscribed to device add/remove pushes.
     pub async fn push_devices(&self) -> Result<Vec<Value>, Error> {
-        self.get_typed("push/devices").await
+        self.get_typed(Endpoint::GetPushDevicesList).await
     }
 
     /// `POST /push/devices`.
     pub async fn push_devices_subscribe(&self) -> Result<(), Error> {
-        self.request(reqwest::Method::POST, "push/devices", None, Idempotency::Idempotent)
-            .await
-            .map(drop)
+        let endpoint = Endpoint::PostPushDevicesSubscribe;
+        self.send(endpoint, "", "", None, Idempotency::Idempotent).await.map(drop)
     }
 
     /// `DELETE /push/devices`.
     pub async fn push_devices_unsubscribe(&self) -> Result<(), Error> {
-        self.request(reqwest::Method::DELETE, "push/devices", None, Idempotency::Idempotent)
-            .await
-            .map(drop)
+        let endpoint = Endpoint::DeletePushDevicesSubscribe;
+        self.send(endpoint, "", "", None, Idempotency::Idempotent).await.map(drop)
     }
 
     /// `GET /event`: the devices whose state events this client receives.
     pub async fn event_list(&self) -> Result<Vec<String>, Error> {
-        let refs: Vec<DeviceRef> = self.get_typed("event").await?;
+        let refs: Vec<DeviceRef> = self.get_typed(Endpoint::GetEventList).await?;
         Ok(refs.into_iter().map(|r| r.device_id).collect())
     }
 
     /// `POST /event/{id}/subscribe` for `hours` (the SDK sends 4464).
     pub async fn event_subscribe(&self, device_id: &str, hours: u32) -> Result<(), Error> {
-        let path = format!("event/{}/subscribe", segment(device_id)?);
         let body = json!({ "expire": { "unit": "HOUR", "timer": hours } });
-        self.request(reqwest::Method::POST, &path, Some(&body), Idempotency::Idempotent)
-            .await
-            .map(drop)
+        let endpoint = Endpoint::PostEventSubscribe;
+        self.send(endpoint, device_id, "", Some(&body), Idempotency::Idempotent).await.map(drop)
     }
 
     /// `DELETE /event/{id}/unsubscribe`.
     pub async fn event_unsubscribe(&self, device_id: &str) -> Result<(), Error> {
-        let path = format!("event/{}/unsubscribe", segment(device_id)?);
-        self.request(reqwest::Method::DELETE, &path, None, Idempotency::Idempotent).await.map(drop)
+        let endpoint = Endpoint::DeleteEventSubscribe;
+        self.send(endpoint, device_id, "", None, Idempotency::Idempotent).await.map(drop)
     }
 
     /// `POST /client`: registers this client id for MQTT, as the SDK does.
     pub async fn register_client(&self) -> Result<(), Error> {
         let body = client_body();
-        self.request(reqwest::Method::POST, "client", Some(&body), Idempotency::Idempotent)
-            .await
-            .map(drop)
+        let endpoint = Endpoint::PostClientRegister;
+        self.send(endpoint, "", "", Some(&body), Idempotency::Idempotent).await.map(drop)
     }
 
     /// `DELETE /client` (with the same body, as the SDK sends it).
     pub async fn unregister_client(&self) -> Result<(), Error> {
         let body = client_body();
-        self.request(reqwest::Method::DELETE, "client", Some(&body), Idempotency::Idempotent)
-            .await
-            .map(drop)
+        let endpoint = Endpoint::DeleteClientRegister;
+        self.send(endpoint, "", "", Some(&body), Idempotency::Idempotent).await.map(drop)
     }
 
     /// `POST /client/certificate` with a CSR (PEM body without header and footer lines):
     /// `{"resultCode", "result": {"certificatePem", "subscriptions"}}`.
     pub async fn client_certificate(&self, csr: &str) -> Result<Value, Error> {
         let body = json!({ "service-code": "SVC202", "csr": csr });
-        self.request(
-            reqwest::Method::POST,
-            "client/certificate",
-            Some(&body),
-            Idempotency::Idempotent,
-        )
-        .await
+        let endpoint = Endpoint::PostClientCertificate;
+        self.send(endpoint, "", "", Some(&body), Idempotency::Idempotent).await
     }
 
     /// `GET /devices/energy/{id}/profile` (in the SDK, not in LG's spec).
     pub async fn energy_profile(&self, device_id: &str) -> Result<Value, Error> {
-        let path = format!("devices/energy/{}/profile", segment(device_id)?);
-        self.request(reqwest::Method::GET, &path, None, Idempotency::Idempotent).await
+        let endpoint = Endpoint::GetDeviceEnergyProfile;
+        self.send(endpoint, device_id, "", None, Idempotency::Idempotent).await
     }
 
     /// `GET /devices/energy/{id}/usage` of `energyUsage` from `start` to `end` (`YYYYMMDD` for
@@ -474,11 +459,9 @@ impl Client {
                 )));
             }
         }
-        let path = format!(
-            "devices/energy/{}/usage?property=energyUsage&period={name}&startDate={start}&endDate={end}",
-            segment(device_id)?
-        );
-        self.request(reqwest::Method::GET, &path, None, Idempotency::Idempotent).await
+        let query = format!("property=energyUsage&period={name}&startDate={start}&endDate={end}");
+        let endpoint = Endpoint::GetDeviceEnergyUsage;
+        self.send(endpoint, device_id, &query, None, Idempotency::Idempotent).await
     }
 
     /// Any endpoint: `path` relative to the base URL (`devices`, `devices/ID/state`), with an
@@ -493,9 +476,34 @@ impl Client {
         self.request(method, path.trim_start_matches('/'), body, idempotency).await
     }
 
-    async fn get_typed<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
-        let response =
-            self.request(reqwest::Method::GET, path, None, Idempotency::Idempotent).await?;
+    /// One call of `endpoint` (its path and method from [`Endpoint`]'s table) for the device
+    /// `device_id`, checked to be one path segment (ignored by an endpoint naming no device),
+    /// with `query` (empty for none).
+    async fn send(
+        &self,
+        endpoint: Endpoint,
+        device_id: &str,
+        query: &str,
+        body: Option<&Value>,
+        idempotency: Idempotency,
+    ) -> Result<Value, Error> {
+        let id = if endpoint.names_device() { segment(device_id)? } else { device_id };
+        let mut path = endpoint.path_for(id);
+        path.remove(0); // relative to the base URL, which ends in '/'
+        if !query.is_empty() {
+            path = format!("{path}?{query}");
+        }
+        let method = match endpoint.method() {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Delete => reqwest::Method::DELETE,
+        };
+        self.request(method, &path, body, idempotency).await
+    }
+
+    async fn get_typed<T: DeserializeOwned>(&self, endpoint: Endpoint) -> Result<T, Error> {
+        let path = endpoint.template().trim_start_matches('/');
+        let response = self.send(endpoint, "", "", None, Idempotency::Idempotent).await?;
         serde_json::from_value(response.clone()).map_err(|e| {
             let mut text = response.to_string();
             text.truncate(160);
@@ -539,7 +547,10 @@ impl Client {
     ) -> Result<Value, Failure> {
         let message_id =
             new_message_id().map_err(|e| Failure::new(API, FailureKind::Usage, e.to_string()))?;
-        let is_control = method == reqwest::Method::POST && path.ends_with("/control");
+        let control = Endpoint::PostDeviceControl;
+        let bare = path.split('?').next().unwrap_or(path);
+        let is_control = method.as_str() == control.method().as_str()
+            && control.device_in(&format!("/{bare}")).is_some();
         let mut request = self
             .inner
             .http
@@ -589,13 +600,13 @@ impl Client {
                 ),
             ));
         }
-        match reply.outcome {
-            Outcome::Success { response: Some(response) } => Ok(response),
-            Outcome::Success { response: None } => Err(failure(
+        match reply.body {
+            ResponseBody::Success { response: Some(response) } => Ok(response),
+            ResponseBody::Success { response: None } => Err(failure(
                 FailureKind::Protocol,
                 format!("HTTP {status} with an envelope without `response`"),
             )),
-            Outcome::Error(error) => {
+            ResponseBody::Error(error) => {
                 let code = error.code.to_string();
                 let mut f = failure(FailureKind::Api, error.message.clone())
                     .with_code(code, error.entry)
@@ -605,9 +616,11 @@ impl Client {
                 }
                 Err(f)
             }
-            Outcome::Bare | Outcome::Unreadable { .. } => {
-                let what = match &reply.outcome {
-                    Outcome::Unreadable { reason, excerpt } => format!("{reason}: {excerpt:?}"),
+            ResponseBody::Bare | ResponseBody::Unreadable { .. } => {
+                let what = match &reply.body {
+                    ResponseBody::Unreadable { reason, excerpt } => {
+                        format!("{reason}: {excerpt:?}")
+                    }
                     _ => "an empty body".to_owned(),
                 };
                 let kind = if status >= 400 { FailureKind::Http } else { FailureKind::Unreadable };

@@ -31,27 +31,27 @@
 
 #[cfg(feature = "client")]
 pub mod client;
+pub mod detect;
+pub mod endpoint;
 pub mod region;
 #[cfg(feature = "client")]
 mod resources;
 mod table;
 pub mod wire;
 
-use std::fmt;
-use std::str::FromStr;
-use std::sync::LazyLock;
+use devfault_core::CodeSpace;
+// The crate's tests (`use super::*`) name these.
+#[cfg(test)]
+use devfault_core::{Entry, Registry};
 
-use devfault_core::{CodeError, CodeSpace, Entry, Registry, Spec};
-
-/// A ThinQ error code: any value of the `0000`–`9999` space, known to the page or not.
-///
-/// The documented codes are associated constants (`Code::NOT_CONNECTED_DEVICE`); a code read
-/// off the wire that the page does not list is still a `Code`, and [`Code::entry_opt`] says
-/// so with `None`. It is always written with four digits: `Code::UNKNOWN_ERROR` is `0000`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
-pub struct Code(u16);
-
-impl Code {
+devfault_core::code_type! {
+    /// A ThinQ error code: any value of the `0000`–`9999` space, known to the page or not.
+    ///
+    /// The documented codes are associated constants (`Code::NOT_CONNECTED_DEVICE`); a code read
+    /// off the wire that the page does not list is still a `Code`, and [`Code::entry_opt`] says
+    /// so with `None`. It is always written with four digits: `Code::UNKNOWN_ERROR` is `0000`.
+    pub struct Code(u16) up to 9999 else "a ThinQ code has four digits: 0000-9999", written "{:04}";
+    vendor: "ThinQ";
     /// The code `value`.
     ///
     /// # Panics
@@ -60,59 +60,16 @@ impl Code {
     /// ```compile_fail
     /// const TOO_BIG: devfault_thinq::Code = devfault_thinq::Code::from_static(10000);
     /// ```
-    pub const fn from_static(value: u16) -> Code {
-        assert!(value <= 9999, "a ThinQ code has four digits: 0000-9999");
-        Code(value)
-    }
-
-    /// The code `value`, or `None` above 9999.
-    pub fn new(value: u32) -> Option<Code> {
-        u16::try_from(value).ok().filter(|&v| v <= 9999).map(Code)
-    }
-
+    fn from_static;
     /// The numeric value (`"0000"` is 0).
-    pub const fn as_u16(self) -> u16 {
-        self.0
-    }
-
-    /// The row that answers for this code, if the registry has one.
-    pub fn entry_opt(self) -> Option<&'static Entry> {
-        registry().get(u32::from(self.0))
-    }
-
-    /// The documented row of one of the associated constants.
-    ///
-    /// # Panics
-    /// Never for the associated constants (a test checks each); for any other code use
-    /// [`Code::entry_opt`].
-    pub fn entry(self) -> &'static Entry {
-        match self.entry_opt() {
-            Some(entry) => entry,
-            None => panic!("ThinQ code {self} has no registry entry; use Code::entry_opt"),
-        }
-    }
+    fn as_u16;
+    registry from API, NAME, SPACE, AREAS, GROUPS, [table::DOCUMENTED, table::OBSERVED];
 }
 
 impl Code {
     /// `1314` Exceeded User API calls: the per-user rate limit of the live cloud, sent with
     /// HTTP 401. Not in LG's page nor in its SDK; an observed row of [`registry()`].
     pub const EXCEEDED_USER_API_CALLS: Code = Code::from_static(1314);
-}
-
-impl fmt::Display for Code {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}", self.0)
-    }
-}
-
-impl FromStr for Code {
-    type Err = CodeError;
-
-    /// Exactly four digits, as the wire has them: `"0000"`, `"1222"`.
-    fn from_str(text: &str) -> Result<Code, CodeError> {
-        let value = SPACE.parse(text)?;
-        Ok(Code(u16::try_from(value).unwrap_or(u16::MAX)))
-    }
 }
 
 /// The API id used on the command line and in JSON (`"api": "thinq"`).
@@ -141,30 +98,8 @@ const AREAS: &[(&str, u32, u32)] = &[
 /// [`Group::title`](devfault_core::Group::title) falls back to it).
 const GROUPS: &[(&str, &[(&str, &str)])] = &[
     ("error_codes", &[("en", "Error Code of ThinQ Connect APIs")]),
-    (
-        "observed",
-        &[
-            ("en", "Observed in the field (not in the documentation)"),
-            ("ja", "実機で確認されたコード（ドキュメント未記載）"),
-        ],
-    ),
+    devfault_core::OBSERVED_GROUP,
 ];
-
-/// The definition of the built-in registry, from the tables above.
-pub fn spec() -> Spec {
-    Spec::builtin(API, NAME, SPACE, AREAS, GROUPS, &[table::DOCUMENTED, table::OBSERVED])
-}
-
-static REGISTRY: LazyLock<Registry> = LazyLock::new(|| match Registry::new(spec()) {
-    Ok(registry) => registry,
-    // The tables are constants checked by this crate's tests; this cannot happen at run time.
-    Err(problems) => panic!("the built-in ThinQ table is inconsistent: {problems:?}"),
-});
-
-/// The built-in ThinQ registry, built on first use.
-pub fn registry() -> &'static Registry {
-    &REGISTRY
-}
 
 #[cfg(test)]
 mod tests;

@@ -58,9 +58,21 @@ impl Region {
         }
     }
 
+    /// The API host of the production phase, `api-{region}.lgthinq.com`.
+    pub fn host(self) -> String {
+        format!("api-{}.{DOMAIN}", self.as_str())
+    }
+
     /// The API base URL of the production phase, `https://api-{region}.lgthinq.com/`.
     pub fn base_url(self) -> String {
-        format!("https://api-{}.lgthinq.com/", self.as_str())
+        format!("https://{}/", self.host())
+    }
+
+    /// The region of `country` exactly as the SDK writes it (two upper-case letters): a
+    /// binary search of [`COUNTRIES`], no copy; the cloud looks up every request's
+    /// `x-country` with it.
+    pub fn of_code(country: &str) -> Option<Region> {
+        COUNTRIES.binary_search_by(|(c, _)| (*c).cmp(country)).ok().map(|i| COUNTRIES[i].1)
     }
 
     /// The region serving `country` (two letters, any case); `None` for a country the SDK does
@@ -74,9 +86,60 @@ impl Region {
     /// assert_eq!(Region::of_country("ZZ"), None);
     /// ```
     pub fn of_country(country: &str) -> Option<Region> {
-        let upper = country.trim().to_ascii_uppercase();
-        COUNTRIES.binary_search_by(|(c, _)| (*c).cmp(upper.as_str())).ok().map(|i| COUNTRIES[i].1)
+        Region::of_code(&country.trim().to_ascii_uppercase())
     }
+}
+
+/// LG's domain; every API host is `api-{region}[-qa|-st].lgthinq.com`.
+pub const DOMAIN: &str = "lgthinq.com";
+
+/// What a host name (without port, any case) says about LG's cloud.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Host {
+    /// Not a name in `lgthinq.com`.
+    Foreign,
+    /// A name in `lgthinq.com` that is no API host (`api-xyz.lgthinq.com`, `lgthinq.com`).
+    Lg,
+    /// The API host of a region, in any phase (`api-aic.lgthinq.com`, `api-eic-qa.lgthinq.com`).
+    Api(Region),
+}
+
+impl Host {
+    /// Reads a host name: `api-` + a region + an optional phase (`-qa`, `-st`) +
+    /// `.lgthinq.com`, compared without regard to case and without copying.
+    ///
+    /// ```
+    /// use devfault_thinq::region::{Host, Region};
+    /// assert_eq!(Host::parse("api-aic.lgthinq.com"), Host::Api(Region::Aic));
+    /// assert_eq!(Host::parse("API-EIC-QA.LGThinQ.com"), Host::Api(Region::Eic));
+    /// assert_eq!(Host::parse("api-xyz.lgthinq.com"), Host::Lg);
+    /// assert_eq!(Host::parse("127.0.0.1"), Host::Foreign);
+    /// ```
+    pub fn parse(name: &str) -> Host {
+        let Some(sub) = strip_suffix_ignore_case(name, DOMAIN) else { return Host::Foreign };
+        if !sub.is_empty() && !sub.ends_with('.') {
+            return Host::Foreign; // `notlgthinq.com`
+        }
+        let label = sub.strip_suffix('.').unwrap_or(sub);
+        let region = strip_prefix_ignore_case(label, "api-").and_then(|rest| {
+            let region = ["-qa", "-st"]
+                .iter()
+                .find_map(|phase| strip_suffix_ignore_case(rest, phase))
+                .unwrap_or(rest);
+            Region::ALL.into_iter().find(|r| region.eq_ignore_ascii_case(r.as_str()))
+        });
+        region.map_or(Host::Lg, Host::Api)
+    }
+}
+
+fn strip_suffix_ignore_case<'a>(text: &'a str, suffix: &str) -> Option<&'a str> {
+    let at = text.len().checked_sub(suffix.len())?;
+    (text.is_char_boundary(at) && text[at..].eq_ignore_ascii_case(suffix)).then(|| &text[..at])
+}
+
+fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let at = prefix.len();
+    (text.is_char_boundary(at) && text.get(..at)?.eq_ignore_ascii_case(prefix)).then(|| &text[at..])
 }
 
 impl fmt::Display for Region {
@@ -108,5 +171,30 @@ mod tests {
         }
         assert_eq!(Region::Eic.base_url(), "https://api-eic.lgthinq.com/");
         assert_eq!(Region::of_country(""), None);
+        assert_eq!(Region::of_code("us"), None, "the SDK sends upper case");
+        assert_eq!(Region::of_code("XK"), Some(Eic));
+    }
+
+    #[test]
+    fn host_names_follow_the_api_grammar() {
+        for region in Region::ALL {
+            assert_eq!(Host::parse(&region.host()), Host::Api(region));
+            for phase in ["-qa", "-st", "-QA"] {
+                let name = format!("api-{region}{phase}.lgthinq.com");
+                assert_eq!(Host::parse(&name), Host::Api(region), "{name}");
+            }
+        }
+        for lg in [
+            "lgthinq.com",
+            "api-xyz.lgthinq.com",
+            "api-kic-qa-qa.lgthinq.com",
+            "www.lgthinq.com",
+            "api-.lgthinq.com",
+        ] {
+            assert_eq!(Host::parse(lg), Host::Lg, "{lg}");
+        }
+        for foreign in ["", "localhost", "notlgthinq.com", "lgthinq.com.example", "é.lgthinq.co"] {
+            assert_eq!(Host::parse(foreign), Host::Foreign, "{foreign}");
+        }
     }
 }

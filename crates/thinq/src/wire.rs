@@ -9,13 +9,13 @@
 //! [`encode_error`] and [`encode_success`] write replies that decode with no violation.
 //!
 //! ```
-//! use devfault_thinq::wire::{decode_response, Outcome, WireCode};
+//! use devfault_thinq::wire::{decode_response, ResponseBody, WireCode};
 //! use devfault_thinq::Code;
 //!
 //! let body = br#"{"messageId":"zTL0BXUNT5KR0oZ7checHg","timestamp":"2026-05-04T16:55:47.326484",
 //!     "error":{"message":"Not connected device","code":"1222"}}"#;
 //! let reply = decode_response(416, [("Content-Type", "application/json")], body, None);
-//! let Outcome::Error(error) = &reply.outcome else { panic!("an error reply") };
+//! let ResponseBody::Error(error) = &reply.body else { panic!("an error reply") };
 //! assert_eq!(error.code, WireCode::Known(Code::NOT_CONNECTED_DEVICE));
 //! assert!(reply.is_conforming() && reply.findings.is_empty());
 //!
@@ -29,7 +29,8 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use devfault_core::{Entry, Finding, HttpStatus, RetryAfter, TemplateError};
+use devfault_core::calendar::{UtcTime, days_in_month};
+use devfault_core::{Entry, Finding, HttpStatus, Reading, ReadingKind, RetryAfter, TemplateError};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
@@ -328,19 +329,6 @@ impl fmt::Display for TimestampError {
 
 impl std::error::Error for TimestampError {}
 
-fn is_leap(year: u32) -> bool {
-    year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
-}
-
-fn days_in_month(year: u32, month: u32) -> u32 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
 /// Checks a `timestamp`: ISO 8601 `YYYY-MM-DDTHH:MM:SS` with 0 to 6 fraction digits and no
 /// zone designator, as every LG example and live body has it (`2024-09-13T06:55:58.65064` in
 /// LG's Business API spec has 5 digits, so the count varies). Years are 0001-9999 and seconds
@@ -407,7 +395,7 @@ fn timestamp_problem(ts: &str) -> Result<(), TimestampReason> {
         out_of_range("year", year)
     } else if !(1..=12).contains(&month) {
         out_of_range("month", month)
-    } else if day == 0 || day > days_in_month(year, month) {
+    } else if day == 0 || day > days_in_month(i64::from(year), month) {
         out_of_range("day", day)
     } else if hour > 23 {
         out_of_range("hour", hour)
@@ -439,22 +427,6 @@ fn shape_problem(bytes: &[u8]) -> TimestampReason {
         Some(_) => "':'",
     };
     TimestampReason::Shape { index, expected }
-}
-
-/// Proleptic Gregorian (year, month, day) of a day count since 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// Seconds from 1970-01-01 to 0001-01-01 and to 10000-01-01: the range four year digits hold.
@@ -492,9 +464,7 @@ pub fn format_timestamp(t: SystemTime) -> String {
     } else {
         (seconds, micros)
     };
-    let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
-    let of_day = seconds.rem_euclid(86_400);
-    let (hour, minute, second) = (of_day / 3_600, of_day / 60 % 60, of_day % 60);
+    let UtcTime { year, month, day, hour, minute, second } = UtcTime::from_unix_seconds(seconds);
     // Digits written by hand rather than by `format!`: every cloud reply carries a timestamp,
     // and the formatting machinery cost more than the rest of a state read's envelope.
     let mut out = *b"0000-00-00T00:00:00.000000";
@@ -502,9 +472,9 @@ pub fn format_timestamp(t: SystemTime) -> String {
         (0..4, year),
         (5..7, i64::from(month)),
         (8..10, i64::from(day)),
-        (11..13, hour),
-        (14..16, minute),
-        (17..19, second),
+        (11..13, i64::from(hour)),
+        (14..16, i64::from(minute)),
+        (17..19, i64::from(second)),
         (20..26, micros),
     ];
     for (range, mut value) in fields {
@@ -603,7 +573,7 @@ pub struct Response {
     /// The HTTP status, as received (even outside 100-599).
     pub status: u16,
     /// What the body says.
-    pub outcome: Outcome,
+    pub body: ResponseBody,
     /// `messageId` when it is a string; a non-string one is quoted in a finding instead.
     pub message_id: Option<String>,
     /// `timestamp` when it is a string, valid or not.
@@ -617,7 +587,7 @@ pub struct Response {
 /// What a reply's body says.
 #[derive(Clone, PartialEq, Debug)]
 #[non_exhaustive]
-pub enum Outcome {
+pub enum ResponseBody {
     /// A success status (below 400, as aiohttp's `response.ok` has it) without an `error`.
     Success {
         /// The `response` member; `None` when absent (the SDK then returns `None`).
@@ -662,8 +632,8 @@ impl Response {
 
     /// The error member, for an error reply.
     pub fn error(&self) -> Option<&ErrorReply> {
-        match &self.outcome {
-            Outcome::Error(reply) => Some(reply),
+        match &self.body {
+            ResponseBody::Error(reply) => Some(reply),
             _ => None,
         }
     }
@@ -672,6 +642,44 @@ impl Response {
     /// (and LG's SDK) can read as intended. Tolerated variants do not count against it.
     pub fn is_conforming(&self) -> bool {
         self.findings.iter().all(|f| f.severity == devfault_core::Severity::Tolerated)
+    }
+
+    /// The vendor-neutral [`Reading`] of this reply, which the CLI's diagnosis and the
+    /// emulator's journal both read: the code as sent (four digits, or whatever came; `None`
+    /// when the error had no code at all), the message, [`Response::entry`], the findings and
+    /// `Retry-After`.
+    ///
+    /// ```
+    /// use devfault_thinq::wire::decode_response;
+    /// use devfault_core::ReadingKind;
+    /// let body = br#"{"messageId":"zTL0BXUNT5KR0oZ7checHg","timestamp":"2026-05-04T16:55:47",
+    ///     "error":{"message":"Not connected device","code":"1222"}}"#;
+    /// let reading = decode_response(416, [], body, None).into_reading();
+    /// assert_eq!((reading.kind, reading.code.as_deref()), (ReadingKind::Error, Some("1222")));
+    /// assert_eq!(reading.entry.map(|e| e.code), Some(1222));
+    /// ```
+    pub fn into_reading(self) -> Reading {
+        let entry = self.entry();
+        let (kind, code, message) = match self.body {
+            ResponseBody::Success { .. } => (ReadingKind::Success, None, None),
+            ResponseBody::Error(reply) => {
+                let code = Some(reply.code.to_string()).filter(|code| !code.is_empty());
+                (ReadingKind::Error, code, Some(reply.message))
+            }
+            ResponseBody::Bare => (ReadingKind::Bare, None, None),
+            ResponseBody::Unreadable { reason, excerpt } => {
+                (ReadingKind::Unreadable { reason, excerpt }, None, None)
+            }
+        };
+        Reading {
+            status: self.status,
+            kind,
+            code,
+            message,
+            entry,
+            findings: self.findings,
+            retry_after: self.retry_after,
+        }
     }
 }
 
@@ -688,9 +696,9 @@ impl Response {
 ///   them, whatever the spec says).
 /// - A missing `timestamp` is a violation on success and tolerated on error bodies, which the
 ///   live cloud sends without it (`HTTP 400 {"error":{...}}`).
-/// - An `error` object under a success status makes the outcome [`Outcome::Error`], so the
+/// - An `error` object under a success status makes the outcome [`ResponseBody::Error`], so the
 ///   server's code is not lost, plus a violation (the SDK silently drops it).
-/// - An error status without `error` is [`Outcome::Error`] with code `Unknown("")`, tolerated.
+/// - An error status without `error` is [`ResponseBody::Error`] with code `Unknown("")`, tolerated.
 pub fn decode_response<'h>(
     status: u16,
     headers: impl IntoIterator<Item = (&'h str, &'h str)>,
@@ -727,7 +735,7 @@ pub fn decode_response<'h>(
     }
 
     let mut decoded = Decoded { message_id: None, timestamp: None };
-    let outcome = decode_body(status, body, request_message_id, &mut decoded, &mut findings);
+    let said = decode_body(status, body, request_message_id, &mut decoded, &mut findings);
 
     let retry_after = retry_after_text.and_then(|value| {
         let parsed = RetryAfter::parse(value);
@@ -743,7 +751,7 @@ pub fn decode_response<'h>(
     });
     Response {
         status,
-        outcome,
+        body: said,
         message_id: decoded.message_id,
         timestamp: decoded.timestamp,
         findings,
@@ -1071,14 +1079,14 @@ fn decode_body(
     request_id: Option<&str>,
     decoded: &mut Decoded,
     findings: &mut Vec<Finding>,
-) -> Outcome {
+) -> ResponseBody {
     let start = body.iter().position(|b| !b.is_ascii_whitespace());
     let Some(start) = start else {
         findings.push(Finding::violation(
             BODY_EMPTY,
             "the body is empty: aiohttp's json() gives None and the SDK fails on payload.get",
         ));
-        return Outcome::Bare;
+        return ResponseBody::Bare;
     };
     // A struct deserializes from a JSON array too; only an object may take the fast path.
     // Checking UTF-8 once, up front, is cheaper than serde_json checking each string; a body
@@ -1106,7 +1114,7 @@ fn decode_body(
             BODY_UNREADABLE,
             format!("{reason}; the body starts {excerpt:?}"),
         ));
-        Outcome::Unreadable { reason, excerpt }
+        ResponseBody::Unreadable { reason, excerpt }
     };
     match serde_json::from_slice::<Value>(body) {
         Err(error) => unreadable(format!("not JSON: {error}"), findings),
@@ -1182,7 +1190,7 @@ fn analyze(
     request_id: Option<&str>,
     decoded: &mut Decoded,
     findings: &mut Vec<Finding>,
-) -> Outcome {
+) -> ResponseBody {
     match view.message_id {
         Member::Absent => findings.push(Finding::tolerated(
             MESSAGE_ID_MISSING,
@@ -1251,7 +1259,7 @@ fn analyze(
                     ),
                 ));
             }
-            Outcome::Error(error_reply(status, code, message, findings))
+            ResponseBody::Error(error_reply(status, code, message, findings))
         }
         ErrorMember::Other(value) => {
             findings.push(Finding::violation(
@@ -1261,7 +1269,7 @@ fn analyze(
             if success {
                 success_outcome(view, findings)
             } else {
-                Outcome::Error(ErrorReply {
+                ResponseBody::Error(ErrorReply {
                     code: WireCode::Unknown(String::new()),
                     message: String::new(),
                     entry: None,
@@ -1281,7 +1289,7 @@ fn analyze(
                     "HTTP {status} without an error member (top-level message {message:?}): tolerated, the SDK fails with AttributeError"
                 ),
             ));
-            Outcome::Error(ErrorReply {
+            ResponseBody::Error(ErrorReply {
                 code: WireCode::Unknown(String::new()),
                 message,
                 entry: None,
@@ -1291,7 +1299,7 @@ fn analyze(
     }
 }
 
-fn success_outcome(view: &View<'_>, findings: &mut Vec<Finding>) -> Outcome {
+fn success_outcome(view: &View<'_>, findings: &mut Vec<Finding>) -> ResponseBody {
     let response = match view.response {
         ResponseMember::Absent => {
             findings.push(Finding::tolerated(
@@ -1307,7 +1315,7 @@ fn success_outcome(view: &View<'_>, findings: &mut Vec<Finding>) -> Outcome {
         ),
         ResponseMember::Value(value) => Some(value.clone()),
     };
-    Outcome::Success { response }
+    ResponseBody::Success { response }
 }
 
 fn error_reply(
@@ -1511,6 +1519,25 @@ fn push_json_string(out: &mut Vec<u8>, text: &str) {
         }
     }
     out.push(b'"');
+}
+
+/// The error envelope around a code and message exactly as given, in the live key order:
+/// `{"messageId":..,"timestamp":..,"error":{"message":..,"code":..}}`.
+///
+/// Unlike [`encode_error`] nothing is checked, so it can write what a registry other than
+/// LG's says (a user's TOML registry with codes of another width) or a templated row's message
+/// with its placeholder, as `devfault explain` shows them.
+///
+/// ```
+/// use devfault_thinq::wire::error_envelope;
+/// let body = error_envelope("042", "Odd", "fNvdZ1brTn-wWKUlWGoSVw", "2019-06-25T04:52:18.370732");
+/// assert_eq!(
+///     String::from_utf8_lossy(&body),
+///     r#"{"messageId":"fNvdZ1brTn-wWKUlWGoSVw","timestamp":"2019-06-25T04:52:18.370732","error":{"message":"Odd","code":"042"}}"#
+/// );
+/// ```
+pub fn error_envelope(code: &str, message: &str, message_id: &str, timestamp: &str) -> Vec<u8> {
+    error_body(code, message, message_id, timestamp)
 }
 
 /// `{"messageId":..,"timestamp":..,"error":{"message":..,"code":..}}`, key order as live.

@@ -32,8 +32,8 @@ fn rules_of(response: &Response) -> Vec<&'static str> {
 }
 
 fn error_of(response: &Response) -> &ErrorReply {
-    match &response.outcome {
-        Outcome::Error(reply) => reply,
+    match &response.body {
+        ResponseBody::Error(reply) => reply,
         other => panic!("expected an error outcome, got {other:?}"),
     }
 }
@@ -390,7 +390,7 @@ fn lg_success_example_and_the_emulator_bytes_of_section_7() {
         200,
         r#"{"messageId": "fNvdZ1brTn-wWKUlWGoSVw", "timestamp": "2024-09-01T06:23:20.866279", "response": {}}"#,
     );
-    assert_eq!(reply.outcome, Outcome::Success { response: Some(json!({})) });
+    assert_eq!(reply.body, ResponseBody::Success { response: Some(json!({})) });
     assert_eq!(found(&reply), []);
     let reply = decode(
         400,
@@ -408,7 +408,7 @@ fn lg_common_message_example_has_no_response() {
         200,
         r#"{"messageId": "fNvdZ1brTn-wWKUlWGoSVw", "timestamp": "2019-06-25T04:52:18.370732"}"#,
     );
-    assert_eq!(reply.outcome, Outcome::Success { response: None });
+    assert_eq!(reply.body, ResponseBody::Success { response: None });
     assert_eq!(found(&reply), [("thinq.response-missing", T)]);
 }
 
@@ -447,8 +447,8 @@ fn sdk_rows_a_to_e_decode_to_their_codes() {
 #[test]
 fn sdk_row_f_truncated_json_is_unreadable() {
     let reply = decode(400, r#"{"error":{"code":"1101","mess"#);
-    let Outcome::Unreadable { reason, excerpt } = &reply.outcome else {
-        panic!("{:?}", reply.outcome)
+    let ResponseBody::Unreadable { reason, excerpt } = &reply.body else {
+        panic!("{:?}", reply.body)
     };
     assert!(reason.contains("EOF"), "{reason}");
     assert_eq!(excerpt, r#"{"error":{"code":"1101","mess"#);
@@ -533,7 +533,7 @@ fn html_from_a_gateway_is_unreadable_and_not_json() {
     let html =
         "<html><head><title>502 Bad Gateway</title></head><body>502 Bad Gateway</body></html>";
     let reply = decode_response(502, [("content-type", "text/html")], html.as_bytes(), None);
-    let Outcome::Unreadable { excerpt, .. } = &reply.outcome else { panic!("{reply:?}") };
+    let ResponseBody::Unreadable { excerpt, .. } = &reply.body else { panic!("{reply:?}") };
     assert_eq!(excerpt, html);
     assert_eq!(found(&reply), [("thinq.content-type", V), ("thinq.body-unreadable", V)]);
 }
@@ -541,15 +541,15 @@ fn html_from_a_gateway_is_unreadable_and_not_json() {
 #[test]
 fn empty_503_without_content_type_is_bare() {
     let reply = decode_response(503, [], b"", None);
-    assert_eq!(reply.outcome, Outcome::Bare);
+    assert_eq!(reply.body, ResponseBody::Bare);
     assert_eq!(found(&reply), [("thinq.content-type", V), ("thinq.body-empty", V)]);
     let no_content = decode_response(204, [], b"", None);
-    assert_eq!(no_content.outcome, Outcome::Bare);
+    assert_eq!(no_content.body, ResponseBody::Bare);
     assert!(!no_content.is_conforming());
     let blank = decode(200, " \r\n\t");
     assert_eq!(
-        (blank.outcome, rules_of(&decode(200, ""))),
-        (Outcome::Bare, vec!["thinq.body-empty"])
+        (blank.body, rules_of(&decode(200, ""))),
+        (ResponseBody::Bare, vec!["thinq.body-empty"])
     );
 }
 
@@ -557,7 +557,7 @@ fn empty_503_without_content_type_is_bare() {
 fn json_as_text_plain_is_a_violation_even_on_success() {
     let body = format!(r#"{{"messageId":"{SDK_ID}","timestamp":"{TS}","response":{{"a":1}}}}"#);
     let reply = decode_response(200, [("Content-Type", "text/plain")], body.as_bytes(), None);
-    assert_eq!(reply.outcome, Outcome::Success { response: Some(json!({"a": 1})) });
+    assert_eq!(reply.body, ResponseBody::Success { response: Some(json!({"a": 1})) });
     assert_eq!(found(&reply), [("thinq.content-type", V)]);
     assert!(reply.findings[0].detail.contains("ContentTypeError"));
 }
@@ -586,7 +586,7 @@ fn json_content_types_aiohttp_accepts() {
 fn a_201_envelope_is_a_plain_success() {
     let body = format!(r#"{{"messageId":"{SDK_ID}","timestamp":"{TS}","response":{{}}}}"#);
     let reply = decode_response(201, JSON, body.as_bytes(), Some(SDK_ID));
-    assert_eq!(reply.outcome, Outcome::Success { response: Some(json!({})) });
+    assert_eq!(reply.body, ResponseBody::Success { response: Some(json!({})) });
     assert_eq!(found(&reply), []);
 }
 
@@ -594,7 +594,7 @@ fn a_201_envelope_is_a_plain_success() {
 fn a_200_without_response_is_tolerated() {
     let body = format!(r#"{{"messageId":"{SDK_ID}","timestamp":"{TS}"}}"#);
     let reply = decode(200, &body);
-    assert_eq!(reply.outcome, Outcome::Success { response: None });
+    assert_eq!(reply.body, ResponseBody::Success { response: None });
     assert_eq!(found(&reply), [("thinq.response-missing", T)]);
     assert!(reply.is_conforming());
 }
@@ -663,12 +663,12 @@ fn bodies_that_are_no_json_object_are_unreadable() {
     ];
     for &body in cases {
         let reply = decode_response(400, JSON, body, None);
-        assert!(matches!(reply.outcome, Outcome::Unreadable { .. }), "{body:?}: {reply:?}");
+        assert!(matches!(reply.body, ResponseBody::Unreadable { .. }), "{body:?}: {reply:?}");
         assert_eq!(found(&reply), [("thinq.body-unreadable", V)], "{body:?}");
     }
     let long = format!("<p>{}</p>", "x".repeat(500));
     let reply = decode(502, &long);
-    let Outcome::Unreadable { excerpt, .. } = reply.outcome else { panic!("unreadable") };
+    let ResponseBody::Unreadable { excerpt, .. } = reply.body else { panic!("unreadable") };
     assert_eq!(excerpt.chars().count(), 101);
     assert!(excerpt.ends_with('…'));
 }
@@ -692,7 +692,7 @@ fn members_of_the_wrong_type_are_violations_and_kept_in_the_detail() {
         200,
         &format!(r#"{{"messageId":"{SDK_ID}","timestamp":"{TS}","response":{{}},"error":null}}"#),
     );
-    assert_eq!(reply.outcome, Outcome::Success { response: Some(json!({})) });
+    assert_eq!(reply.body, ResponseBody::Success { response: Some(json!({})) });
     assert_eq!(found(&reply), [("thinq.field-type", V)]);
 }
 
@@ -869,7 +869,7 @@ fn a_success_response_of_any_shape_is_kept() {
         let body =
             format!(r#"{{"messageId":"{SDK_ID}","timestamp":"{TS}","response":{response}}}"#);
         let reply = decode(200, &body);
-        assert_eq!(reply.outcome, Outcome::Success { response: Some(value) }, "{response}");
+        assert_eq!(reply.body, ResponseBody::Success { response: Some(value) }, "{response}");
         assert_eq!(found(&reply), []);
     }
 }
@@ -878,10 +878,10 @@ fn a_success_response_of_any_shape_is_kept() {
 fn deep_nesting_never_overflows_the_stack() {
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let reply = decode(200, &deep);
-    assert!(matches!(reply.outcome, Outcome::Unreadable { .. }));
+    assert!(matches!(reply.body, ResponseBody::Unreadable { .. }));
     let inside = format!(r#"{{"messageId":"{SDK_ID}","timestamp":"{TS}","response":{deep}}}"#);
     let reply = decode(200, &inside);
-    assert!(matches!(reply.outcome, Outcome::Unreadable { .. } | Outcome::Success { .. }));
+    assert!(matches!(reply.body, ResponseBody::Unreadable { .. } | ResponseBody::Success { .. }));
 }
 
 #[test]
@@ -890,9 +890,9 @@ fn every_prefix_of_a_live_body_decodes_without_panic() {
     for end in 0..body.len() {
         let reply = decode(401, &body[..end]);
         let expected_bare = body[..end].trim().is_empty();
-        assert_eq!(reply.outcome == Outcome::Bare, expected_bare, "{end}");
+        assert_eq!(reply.body == ResponseBody::Bare, expected_bare, "{end}");
         if !expected_bare {
-            assert!(matches!(reply.outcome, Outcome::Unreadable { .. }), "{end}");
+            assert!(matches!(reply.body, ResponseBody::Unreadable { .. }), "{end}");
         }
     }
 }
@@ -1147,7 +1147,7 @@ fn encode_success_writes_the_envelope_in_order() {
         )
     );
     let reply = decode_response(200, JSON, &body, Some(SDK_ID));
-    assert_eq!(reply.outcome, Outcome::Success { response: Some(response) });
+    assert_eq!(reply.body, ResponseBody::Success { response: Some(response) });
     assert_eq!(found(&reply), []);
 }
 

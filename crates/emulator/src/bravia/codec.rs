@@ -7,10 +7,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use devfault_bravia::Code as BraviaCode;
 use devfault_bravia::wire::{ErrorResponse, decode_response};
-use devfault_core::{Entry, Severity};
+use devfault_core::Entry;
 use serde_json::Value;
 
-use crate::codec::{ApiCodec, Classified, Decoded, DecodedCode, ResolvedCode, json_error};
+use crate::codec::{ApiCodec, Classified, Decoded, ResolvedCode, json_error};
 
 /// The BRAVIA codec: codes from [`devfault_bravia::registry`], replies from
 /// [`devfault_bravia::wire::ErrorResponse`], decoding by
@@ -105,23 +105,6 @@ impl ApiCodec for BraviaCodec {
             .iter()
             .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
             .collect();
-        let response = decode_response(status, pairs, body);
-        let violations = response
-            .findings
-            .iter()
-            .filter(|finding| finding.severity == Severity::Violation)
-            .map(|finding| finding.rule.to_owned())
-            .collect();
-        let code = match response.error() {
-            Some(reply) => Some(DecodedCode {
-                code: reply.code.to_string(),
-                reason: reply.entry.map(|entry| entry.reason.clone()),
-            }),
-            None => response.entry().map(|entry| DecodedCode {
-                code: entry.code.to_string(),
-                reason: Some(entry.reason.clone()),
-            }),
-        };
-        Decoded { code, violations }
+        Decoded::from_reading(&decode_response(status, pairs, body).into_reading())
     }
 }

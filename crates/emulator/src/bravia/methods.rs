@@ -11,13 +11,14 @@ use devfault_bravia::{Code, registry};
 use devfault_core::Entry;
 use serde_json::{Map, Value, json};
 
-use super::Display;
+use super::VirtualDisplay;
 use super::auth::{self, Credentials, Level, Registration};
 use super::ircc;
 use super::state::{
     Channel, Group, INPUTS, LANGUAGES, LED_MODES, Launch, POWER_SAVING_MODES, Power, SCENES, State,
     TARGETS, TV_SOURCE,
 };
+use super::{library, screen};
 
 /// The service of rows every service answers (`getVersions`, `getMethodTypes`).
 pub(crate) const EVERY_SERVICE: &str = "*";
@@ -36,10 +37,13 @@ pub(crate) enum Answer {
     Registered { token: String },
     /// The answer after a processing time.
     Later { wait: Duration, then: Box<Answer> },
+    /// `requestToNotifyScreenState`'s long poll: the layout the client knows, answered when
+    /// the display's layout differs from it, or with 40000 at `until`.
+    ScreenWatch { known: Map<String, Value>, until: Instant },
 }
 
 /// A handler: the display, the call, and an answer or the row of the error.
-pub(crate) type Handler = fn(&Display, &Call<'_>) -> Result<Answer, &'static Entry>;
+pub(crate) type Handler = fn(&VirtualDisplay, &Call<'_>) -> Result<Answer, &'static Entry>;
 
 /// How a method behaves while the display is in standby.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -103,51 +107,73 @@ const fn row(
 
 use Standby::{Answers as ON, NotPowerOn as NPO, Refused as OFF};
 
-/// Every method, in the order `getSupportedApiInfo` lists them within a service.
+/// Every method, in the order the real FW-55BZ35F's `getSupportedApiInfo` lists them within a
+/// service (`data/*.json`), so the answer equals the dump.
 #[rustfmt::skip]
 pub(crate) static METHODS: &[Method] = &[
     row(EVERY_SERVICE, "getMethodTypes", V10_N, ON, &["string"], &["string", "string*", "string*", "string"], method_types),
     row(EVERY_SERVICE, "getVersions", V10_N, ON, &[], &["string*"], versions),
     row("guide", "getSupportedApiInfo", V10_N, ON, &["{\"services\":\"string*\"}"], &["{\"service\":\"string\", \"protocols\":\"string*\", \"apis\":\"GeneralApiInfo[]\"}*"], supported_api_info),
-    row("system", "getPowerStatus", V10_N, ON, &[], &["{\"status\":\"string\"}"], get_power_status),
-    row("system", "setPowerStatus", V10_G, ON, &["{\"status\":\"bool\"}"], &[], set_power_status),
-    row("system", "getSystemInformation", V10_P, OFF, &[], &["{\"product\":\"string\", \"region\":\"string\", \"language\":\"string\", \"model\":\"string\", \"serial\":\"string\", \"macAddr\":\"string\", \"name\":\"string\", \"generation\":\"string\", \"area\":\"string\", \"cid\":\"string\"}"], get_system_information),
-    row("system", "getInterfaceInformation", V10_N, ON, &[], &["{\"productCategory\":\"string\", \"productName\":\"string\", \"modelName\":\"string\", \"serverName\":\"string\", \"interfaceVersion\":\"string\"}"], get_interface_information),
-    row("system", "getRemoteControllerInfo", V10_N, OFF, &[], &["{\"bundled\":\"bool\", \"type\":\"string\"}", "{\"name\":\"string\", \"value\":\"string\"}*"], get_remote_controller_info),
-    row("system", "getCurrentTime", &[("1.0", N), ("1.1", N)], OFF, &[], &["string"], get_current_time),
-    row("system", "getLEDIndicatorStatus", V10_G, OFF, &[], &["{\"mode\":\"string\", \"status\":\"string\"}"], get_led_indicator_status),
-    row("system", "setLEDIndicatorStatus", &[("1.1", G)], OFF, &["{\"mode\":\"string\", \"status\":\"string\"}"], &[], set_led_indicator_status),
-    row("system", "getPowerSavingMode", V10_N, OFF, &[], &["{\"mode\":\"string\"}"], get_power_saving_mode),
-    row("system", "setPowerSavingMode", V10_G, OFF, &["{\"mode\":\"string\"}"], &[], set_power_saving_mode),
-    row("system", "getNetworkSettings", V10_G, OFF, &["{\"netif\":\"string\"}"], &["{\"netif\":\"string\", \"hwAddr\":\"string\", \"ipAddrV4\":\"string\", \"ipAddrV6\":\"string\", \"netmask\":\"string\", \"gateway\":\"string\", \"dns\":\"string*\"}*"], get_network_settings),
-    row("system", "getWolMode", V10_G, OFF, &[], &["{\"enabled\":\"bool\"}"], get_wol_mode),
-    row("system", "setWolMode", V10_G, OFF, &["{\"enabled\":\"bool\"}"], &[], set_wol_mode),
+    row("system", "getDeviceMode", V10_G, OFF, &["{\"value\":\"string\"}"], &["{\"isOn\":\"bool\"}"], library::get_device_mode),
     row("system", "requestReboot", V10_G, OFF, &[], &[], request_reboot),
-    row("system", "setLanguage", V10_G, OFF, &["{\"language\":\"string\"}"], &[], set_language),
-    row("system", "getSystemSupportedFunction", V10_N, OFF, &[], &["{\"option\":\"string\", \"value\":\"string\"}*"], get_system_supported_function),
+    row("system", "getInterfaceInformation", V10_N, ON, &[], &["{\"productCategory\":\"string\", \"productName\":\"string\", \"modelName\":\"string\", \"serverName\":\"string\", \"interfaceVersion\":\"string\"}"], get_interface_information),
     row("system", "getRemoteDeviceSettings", V10_N, OFF, &["{\"target\":\"string\"}"], &["{\"target\":\"string\", \"currentValue\":\"string\"}*"], get_remote_device_settings),
-    row("audio", "getVolumeInformation", V10_N, OFF, &[], &["{\"target\":\"string\", \"volume\":\"int\", \"mute\":\"bool\", \"maxVolume\":\"int\", \"minVolume\":\"int\"}*"], get_volume_information),
+    row("system", "getNetworkSettings", V10_G, OFF, &["{\"netif\":\"string\"}"], &["{\"netif\":\"string\", \"hwAddr\":\"string\", \"ipAddrV4\":\"string\", \"ipAddrV6\":\"string\", \"netmask\":\"string\", \"gateway\":\"string\", \"dns\":\"string*\"}*"], get_network_settings),
+    row("system", "setDeviceMode", V10_G, OFF, &["{\"value\":\"string\", \"isOn\":\"bool\"}"], &[], library::set_device_mode),
+    row("system", "getSystemSupportedFunction", V10_N, OFF, &[], &["{\"option\":\"string\", \"value\":\"string\"}*"], get_system_supported_function),
+    row("system", "getPowerSavingMode", V10_N, OFF, &[], &["{\"mode\":\"string\"}"], get_power_saving_mode),
+    row("system", "setWolMode", V10_G, OFF, &["{\"enabled\":\"bool\"}"], &[], set_wol_mode),
+    row("system", "getWolMode", V10_G, OFF, &[], &["{\"enabled\":\"bool\"}"], get_wol_mode),
+    row("system", "setPowerSavingMode", V10_G, OFF, &["{\"mode\":\"string\"}"], &[], set_power_saving_mode),
+    row("system", "mountStorage", V10_G, OFF, &["{\"uri\":\"string\", \"action\":\"string\"}"], &[], library::mount_storage),
+    row("system", "setPowerStatus", V10_G, ON, &["{\"status\":\"bool\"}"], &[], set_power_status),
+    row("system", "getLEDIndicatorStatus", V10_G, OFF, &[], &["{\"mode\":\"string\", \"status\":\"string\"}"], get_led_indicator_status),
+    row("system", "getPowerStatus", V10_N, ON, &[], &["{\"status\":\"string\"}"], get_power_status),
+    row("system", "getCurrentTime", &[("1.0", N), ("1.1", N)], OFF, &[], &["string"], get_current_time),
+    row("system", "getStorageList", &[("1.1", G)], OFF, &["{\"uri\":\"string\"}"], &["{\"uri\":\"string\", \"deviceName\":\"string\", \"volumeLabel\":\"string\", \"permission\":\"string\", \"position\":\"string\", \"wholeCapacityMB\":\"int\", \"freeCapacityMB\":\"int\", \"systemAreaCapacityMB\":\"int\", \"formattable\":\"string\", \"formatting\":\"string\", \"isAvailable\":\"string\", \"mounted\":\"string\"}*"], library::get_storage_list),
+    row("system", "getSystemInformation", V10_P, OFF, &[], &["{\"product\":\"string\", \"region\":\"string\", \"language\":\"string\", \"model\":\"string\", \"serial\":\"string\", \"macAddr\":\"string\", \"name\":\"string\", \"generation\":\"string\", \"area\":\"string\", \"cid\":\"string\"}"], get_system_information),
+    row("system", "getRemoteControllerInfo", V10_N, OFF, &[], &["{\"bundled\":\"bool\", \"type\":\"string\"}", "{\"name\":\"string\", \"value\":\"string\"}*"], get_remote_controller_info),
+    row("system", "setLEDIndicatorStatus", &[("1.1", G)], OFF, &["{\"mode\":\"string\", \"status\":\"string\"}"], &[], set_led_indicator_status),
+    row("system", "setLanguage", V10_G, OFF, &["{\"language\":\"string\"}"], &[], set_language),
     row("audio", "setAudioVolume", &[("1.0", G), ("1.2", G)], OFF, &["{\"target\":\"string\", \"volume\":\"string\", \"ui\":\"string\"}"], &["int"], set_audio_volume),
-    row("audio", "setAudioMute", V10_G, OFF, &["{\"status\":\"bool\"}"], &["int"], set_audio_mute),
+    row("audio", "getVolumeInformation", V10_N, OFF, &[], &["{\"target\":\"string\", \"volume\":\"int\", \"mute\":\"bool\", \"maxVolume\":\"int\", \"minVolume\":\"int\"}*"], get_volume_information),
     row("audio", "getSoundSettings", &[("1.1", N)], OFF, &["{\"target\":\"string\"}"], &["{\"target\":\"string\", \"currentValue\":\"string\"}*"], get_sound_settings),
     row("audio", "setSoundSettings", &[("1.1", G)], OFF, &["{\"settings\":\"GeneralSettings[]\"}"], &[], set_sound_settings),
-    row("audio", "getSpeakerSettings", V10_N, OFF, &["{\"target\":\"string\"}"], &["{\"target\":\"string\", \"currentValue\":\"string\"}*"], get_speaker_settings),
+    row("audio", "setAudioMute", V10_G, OFF, &["{\"status\":\"bool\"}"], &["int"], set_audio_mute),
     row("audio", "setSpeakerSettings", V10_G, OFF, &["{\"settings\":\"GeneralSettings[]\"}"], &[], set_speaker_settings),
-    row("avContent", "getPlayingContentInfo", V10_P, OFF, &[], &["{\"uri\":\"string\", \"source\":\"string\", \"title\":\"string\"}"], get_playing_content_info),
-    row("avContent", "setPlayContent", V10_G, OFF, &["{\"uri\":\"string\"}"], &[], set_play_content),
+    row("audio", "getSpeakerSettings", V10_N, OFF, &["{\"target\":\"string\"}"], &["{\"target\":\"string\", \"currentValue\":\"string\"}*"], get_speaker_settings),
     row("avContent", "getContentList", &[("1.0", P), ("1.2", P), ("1.5", P)], OFF, &["{\"uri\":\"string\", \"stIdx\":\"int\", \"cnt\":\"int\"}"], &["{\"uri\":\"string\", \"title\":\"string\", \"index\":\"int\"}*"], get_content_list),
-    row("avContent", "getContentCount", &[("1.0", P), ("1.1", P)], OFF, &["{\"source\":\"string\"}"], &["{\"count\":\"int\"}"], get_content_count),
     row("avContent", "getSchemeList", V10_N, OFF, &[], &["{\"scheme\":\"string\"}*"], get_scheme_list),
-    row("avContent", "getSourceList", V10_N, OFF, &["{\"scheme\":\"string\"}"], &["{\"source\":\"string\"}*"], get_source_list),
     row("avContent", "getCurrentExternalInputsStatus", &[("1.0", N), ("1.1", N)], OFF, &[], &["{\"uri\":\"string\", \"title\":\"string\", \"connection\":\"bool\", \"label\":\"string\", \"icon\":\"string\"}*"], get_current_external_inputs_status),
-    row("appControl", "getApplicationList", V10_P, OFF, &[], &["{\"title\":\"string\", \"uri\":\"string\", \"icon\":\"string\"}*"], get_application_list),
-    row("appControl", "setActiveApp", V10_G, OFF, &["{\"uri\":\"string\", \"data\":\"string\"}"], &[], set_active_app),
-    row("appControl", "terminateApps", V10_G, OFF, &[], &[], terminate_apps),
+    row("avContent", "setPlayTvContent", &[("1.0", G), ("1.1", G)], OFF, &["{\"channel\":\"string\", \"source\":\"string\", \"sourceType\":\"string\", \"broadcastFreqName\":\"string\", \"ignoreVisibilitySettings\":\"bool\"}"], &[], library::set_play_tv_content),
+    row("avContent", "setDeleteProtection", V10_G, OFF, &["{\"uri\":\"string\", \"isProtected\":\"bool\"}"], &[], library::set_delete_protection),
+    row("avContent", "getPlayingContentInfo", V10_P, OFF, &[], &["{\"uri\":\"string\", \"source\":\"string\", \"title\":\"string\"}"], get_playing_content_info),
+    row("avContent", "deleteContent", V10_G, OFF, &["{\"uri\":\"string\"}"], &[], library::delete_content),
+    row("avContent", "getFavoriteList", V10_P, OFF, &["{\"source\":\"string\"}"], &["{\"uri\":\"string\", \"title\":\"string\", \"dispNum\":\"string\", \"index\":\"int\", \"favSource\":\"string\"}*"], library::get_favorite_list),
+    row("avContent", "getSourceList", V10_N, OFF, &["{\"scheme\":\"string\"}"], &["{\"source\":\"string\"}*"], get_source_list),
+    row("avContent", "setPlayContent", V10_G, OFF, &["{\"uri\":\"string\"}"], &[], set_play_content),
+    row("avContent", "setTvContentVisibility", V10_G, OFF, &["{\"uri\":\"string\", \"epgVisibility\":\"string\", \"channelSurfingVisibility\":\"string\", \"visibility\":\"string\"}*"], &[], library::set_tv_content_visibility),
+    row("avContent", "getContentCount", &[("1.0", P), ("1.1", P)], OFF, &["{\"source\":\"string\"}"], &["{\"count\":\"int\"}"], get_content_count),
+    row("avContent", "getParentalRatingSettings", V10_G, OFF, &[], &["{\"ratingTypeAge\":\"int\", \"ratingTypeSony\":\"string\", \"ratingCountry\":\"string\", \"ratingCustomTypeTV\":\"string*\", \"ratingCustomTypeMpaa\":\"string\", \"ratingCustomTypeCaEnglish\":\"string\", \"ratingCustomTypeCaFrench\":\"string\", \"unratedLock\":\"bool\"}"], library::get_parental_rating_settings),
+    row("avContent", "setFavoriteContentList", V10_G, OFF, &["{\"favSource\":\"string\", \"contents\":\"string*\"}"], &[], library::set_favorite_content_list),
     row("appControl", "getApplicationStatusList", V10_N, OFF, &[], &["{\"name\":\"string\", \"status\":\"string\"}*"], get_application_status_list),
+    row("appControl", "terminateApps", V10_G, OFF, &[], &[], terminate_apps),
     row("appControl", "getTextForm", &[("1.1", P)], OFF, &["{\"encKey\":\"string\"}"], &["{\"text\":\"string\"}"], get_text_form),
+    row("appControl", "setActiveApp", V10_G, OFF, &["{\"uri\":\"string\", \"data\":\"string\"}"], &[], set_active_app),
     row("appControl", "setTextForm", &[("1.0", G), ("1.1", G)], OFF, &["{\"encKey\":\"string\", \"text\":\"string\"}"], &[], set_text_form),
     row("appControl", "getWebAppStatus", V10_P, OFF, &[], &["{\"active\":\"bool\", \"url\":\"string\"}"], get_web_app_status),
-    row("videoScreen", "getSceneSetting", V10_N, OFF, &[], &["{\"value\":\"string\"}"], get_scene_setting),
+    row("appControl", "getApplicationList", V10_P, OFF, &[], &["{\"title\":\"string\", \"uri\":\"string\", \"icon\":\"string\"}*"], get_application_list),
+    row("videoScreen", "setBannerMode", V10_G, OFF, &["{\"value\":\"string\"}"], &[], screen::set_banner_mode),
+    row("videoScreen", "setAudioSourceScreen", V10_G, OFF, &["{\"screen\":\"string\"}"], &[], screen::set_audio_source_screen),
+    row("videoScreen", "requestToNotifyScreenState", &[("1.1", N)], OFF, &["{\"multiScreenMode\":\"string\", \"pipSubScreenPosition\":\"string\", \"audioSourceScreen\":\"string\", \"option\":\"ScreenOption\"}"], &["{\"multiScreenMode\":\"string\", \"pipSubScreenPosition\":\"string\", \"audioSourceScreen\":\"string\", \"option\":\"ScreenOption\"}"], screen::request_to_notify_screen_state),
+    row("videoScreen", "setMultiScreenMode", V10_G, OFF, &["{\"mode\":\"string\", \"option\":\"ScreenOption\"}"], &[], screen::set_multi_screen_mode),
+    row("videoScreen", "getPipSubScreenPosition", V10_N, OFF, &[], &["{\"position\":\"string\"}"], screen::get_pip_sub_screen_position),
+    row("videoScreen", "setPipSubScreenPosition", V10_G, OFF, &["{\"position\":\"string\"}"], &[], screen::set_pip_sub_screen_position),
+    row("videoScreen", "getBannerMode", V10_N, OFF, &[], &["{\"value\":\"string\"}"], screen::get_banner_mode),
+    row("videoScreen", "getSceneSetting", V10_N, OFF, &[], &["{\"currentValue\":\"string\", \"candidate\":\"Candidate[]\"}"], get_scene_setting),
+    row("videoScreen", "setPapScreenSize", V10_G, OFF, &["{\"screen\":\"string\", \"size\":\"string\"}"], &[], screen::set_pap_screen_size),
+    row("videoScreen", "getMultiScreenMode", &[("1.1", N)], OFF, &[], &["{\"mode\":\"string\", \"option\":\"ScreenOption\"}"], screen::get_multi_screen_mode),
+    row("videoScreen", "getAudioSourceScreen", V10_N, OFF, &[], &["{\"screen\":\"string\"}"], screen::get_audio_source_screen),
     row("videoScreen", "setSceneSetting", V10_G, OFF, &["{\"value\":\"string\"}"], &[], set_scene_setting),
     row("video", "getPictureQualitySettings", V10_N, OFF, &["{\"target\":\"string\"}"], &["{\"target\":\"string\", \"currentValue\":\"string\", \"candidate\":\"Candidate[]\"}*"], get_picture_quality_settings),
     row("video", "setPictureQualitySettings", V10_G, OFF, &["{\"settings\":\"GeneralSettings[]\"}"], &[], set_picture_quality_settings),
@@ -181,20 +207,20 @@ pub(crate) fn find(service: &str, name: &str) -> Option<&'static Method> {
 }
 
 /// Runs a row's handler.
-pub(crate) fn run(display: &Display, method: &Method, call: &Call<'_>) -> Answer {
+pub(crate) fn run(display: &VirtualDisplay, method: &Method, call: &Call<'_>) -> Answer {
     (method.handler)(display, call).unwrap_or_else(Answer::Error)
 }
 
 /// The answer of a slow method, after the display's `slow_method_delay` (real displays take
 /// seconds to list content; pybravia waits 20 s).
-fn slow(display: &Display, outcome: Outcome) -> Outcome {
+fn slow(display: &VirtualDisplay, outcome: Outcome) -> Outcome {
     let answer = outcome.unwrap_or_else(Answer::Error);
     let delay = display.config().slow_method_delay;
     Ok(if delay.is_zero() { answer } else { Answer::Later { wait: delay, then: Box::new(answer) } })
 }
 
 /// The page's row for `code`.
-fn err(code: Code) -> &'static Entry {
+pub(crate) fn err(code: Code) -> &'static Entry {
     code.entry()
 }
 
@@ -206,13 +232,14 @@ pub(crate) fn observed(code: Code, message: &str) -> &'static Entry {
         .unwrap_or_else(|| code.entry())
 }
 
-type Outcome = Result<Answer, &'static Entry>;
+/// What a handler returns.
+pub(crate) type Outcome = Result<Answer, &'static Entry>;
 
-fn ok(result: Vec<Value>) -> Outcome {
+pub(crate) fn ok(result: Vec<Value>) -> Outcome {
     Ok(Answer::Result(result))
 }
 
-fn bad() -> &'static Entry {
+pub(crate) fn bad() -> &'static Entry {
     err(Code::ILLEGAL_ARGUMENT)
 }
 
@@ -221,7 +248,7 @@ fn bad() -> &'static Entry {
 // ---------------------------------------------------------------------------------------------
 
 /// `params[0]` as an object; anything else is 3.
-fn object<'a>(call: &'a Call<'_>) -> Result<&'a Map<String, Value>, &'static Entry> {
+pub(crate) fn object<'a>(call: &'a Call<'_>) -> Result<&'a Map<String, Value>, &'static Entry> {
     match call.params.first() {
         Some(Value::Object(object)) => Ok(object),
         _ => Err(bad()),
@@ -229,7 +256,7 @@ fn object<'a>(call: &'a Call<'_>) -> Result<&'a Map<String, Value>, &'static Ent
 }
 
 /// `params[0]` as an object when present (`[]` and `[null]` give `None`).
-fn optional_object<'a>(
+pub(crate) fn optional_object<'a>(
     call: &'a Call<'_>,
 ) -> Result<Option<&'a Map<String, Value>>, &'static Entry> {
     match call.params.first() {
@@ -240,7 +267,7 @@ fn optional_object<'a>(
 }
 
 /// A string member: absent or null gives `None`, another type is 3.
-fn text<'a>(
+pub(crate) fn text<'a>(
     object: Option<&'a Map<String, Value>>,
     key: &str,
 ) -> Result<Option<&'a str>, &'static Entry> {
@@ -251,11 +278,17 @@ fn text<'a>(
     }
 }
 
-fn required_text<'a>(object: &'a Map<String, Value>, key: &str) -> Result<&'a str, &'static Entry> {
+pub(crate) fn required_text<'a>(
+    object: &'a Map<String, Value>,
+    key: &str,
+) -> Result<&'a str, &'static Entry> {
     text(Some(object), key)?.ok_or_else(bad)
 }
 
-fn required_bool(object: &Map<String, Value>, key: &str) -> Result<bool, &'static Entry> {
+pub(crate) fn required_bool(
+    object: &Map<String, Value>,
+    key: &str,
+) -> Result<bool, &'static Entry> {
     object.get(key).and_then(Value::as_bool).ok_or_else(bad)
 }
 
@@ -275,13 +308,13 @@ fn count(
 // Every service: getVersions, getMethodTypes; guide
 // ---------------------------------------------------------------------------------------------
 
-fn versions(_: &Display, call: &Call<'_>) -> Outcome {
+fn versions(_: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let versions: BTreeSet<&str> =
         methods_of(call.service).flat_map(|m| m.versions.iter().map(|(v, _)| *v)).collect();
     ok(vec![json!(versions)])
 }
 
-fn method_types(_: &Display, call: &Call<'_>) -> Outcome {
+fn method_types(_: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let wanted = match call.params.first() {
         None | Some(Value::Null) => "",
         Some(Value::String(version)) => version.as_str(),
@@ -316,7 +349,7 @@ pub(crate) fn service_info(service: &str) -> Value {
     json!({"service": service, "protocols": ["xhrpost:jsonizer"], "apis": apis})
 }
 
-fn supported_api_info(_: &Display, call: &Call<'_>) -> Outcome {
+fn supported_api_info(_: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let wanted: Vec<&str> = match optional_object(call)?.and_then(|o| o.get("services")) {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(names)) => {
@@ -341,7 +374,7 @@ fn supported_api_info(_: &Display, call: &Call<'_>) -> Outcome {
 const MODEL: &str = "FW-55BZ35F";
 const MAC: &str = "04:5D:4B:AD:6D:E1";
 
-fn get_power_status(display: &Display, _: &Call<'_>) -> Outcome {
+fn get_power_status(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     let status = match display.power() {
         Power::Active => "active",
         Power::Standby | Power::Unreachable => "standby",
@@ -349,13 +382,13 @@ fn get_power_status(display: &Display, _: &Call<'_>) -> Outcome {
     ok(vec![json!({"status": status})])
 }
 
-fn set_power_status(display: &Display, call: &Call<'_>) -> Outcome {
+fn set_power_status(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let on = required_bool(object(call)?, "status")?;
     display.lock_state().power = if on { Power::Active } else { Power::Standby };
     ok(vec![])
 }
 
-fn get_system_information(display: &Display, _: &Call<'_>) -> Outcome {
+fn get_system_information(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     let state = display.lock_state();
     ok(vec![json!({
         "product": "TV", "region": "XEU", "language": state.language, "model": MODEL,
@@ -365,7 +398,7 @@ fn get_system_information(display: &Display, _: &Call<'_>) -> Outcome {
     })])
 }
 
-fn get_interface_information(display: &Display, _: &Call<'_>) -> Outcome {
+fn get_interface_information(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     let version = display.lock_state().interface_version.clone();
     ok(vec![json!({
         "productCategory": "tv", "productName": "BRAVIA", "modelName": MODEL,
@@ -373,13 +406,13 @@ fn get_interface_information(display: &Display, _: &Call<'_>) -> Outcome {
     })])
 }
 
-fn get_remote_controller_info(_: &Display, _: &Call<'_>) -> Outcome {
+fn get_remote_controller_info(_: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     let codes: Vec<Value> =
         ircc::CODES.iter().map(|(name, value)| json!({"name": name, "value": value})).collect();
     ok(vec![json!({"bundled": true, "type": "IR_REMOTE_BUNDLE_TYPE_AEP"}), Value::Array(codes)])
 }
 
-fn get_current_time(_: &Display, call: &Call<'_>) -> Outcome {
+fn get_current_time(_: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let seconds = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let date_time = format!("{}+0000", utc_date_time(seconds));
     if call.version == "1.0" {
@@ -389,33 +422,18 @@ fn get_current_time(_: &Display, call: &Call<'_>) -> Outcome {
     }
 }
 
-/// `YYYY-MM-DDThh:mm:ss` of a Unix time, UTC (Howard Hinnant's civil-from-days).
+/// `YYYY-MM-DDThh:mm:ss` of a Unix time, UTC.
 pub(crate) fn utc_date_time(seconds: u64) -> String {
-    let days = i64::try_from(seconds / 86_400).unwrap_or(0);
-    let rest = seconds % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-        rest / 3_600,
-        rest % 3_600 / 60,
-        rest % 60
-    )
+    let seconds = i64::try_from(seconds).unwrap_or(i64::MAX / 2);
+    devfault_core::calendar::UtcTime::from_unix_seconds(seconds).date_time()
 }
 
-fn get_led_indicator_status(display: &Display, _: &Call<'_>) -> Outcome {
+fn get_led_indicator_status(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     let state = display.lock_state();
     ok(vec![json!({"mode": state.led_mode, "status": state.led_status.to_string()})])
 }
 
-fn set_led_indicator_status(display: &Display, call: &Call<'_>) -> Outcome {
+fn set_led_indicator_status(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let params = object(call)?;
     let mode = required_text(params, "mode")?;
     if !LED_MODES.contains(&mode) {
@@ -436,11 +454,11 @@ fn set_led_indicator_status(display: &Display, call: &Call<'_>) -> Outcome {
     ok(vec![])
 }
 
-fn get_power_saving_mode(display: &Display, _: &Call<'_>) -> Outcome {
+fn get_power_saving_mode(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     ok(vec![json!({"mode": display.lock_state().power_saving})])
 }
 
-fn set_power_saving_mode(display: &Display, call: &Call<'_>) -> Outcome {
+fn set_power_saving_mode(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let mode = required_text(object(call)?, "mode")?;
     if !POWER_SAVING_MODES.contains(&mode) {
         return Err(bad());
@@ -449,7 +467,7 @@ fn set_power_saving_mode(display: &Display, call: &Call<'_>) -> Outcome {
     ok(vec![])
 }
 
-fn get_network_settings(_: &Display, call: &Call<'_>) -> Outcome {
+fn get_network_settings(_: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let netif = text(optional_object(call)?, "netif")?.unwrap_or("");
     if !(netif.is_empty() || netif == "eth0") {
         return Err(bad());
@@ -461,23 +479,23 @@ fn get_network_settings(_: &Display, call: &Call<'_>) -> Outcome {
     }])])
 }
 
-fn get_wol_mode(display: &Display, _: &Call<'_>) -> Outcome {
+fn get_wol_mode(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     ok(vec![json!({"enabled": display.lock_state().wol})])
 }
 
-fn set_wol_mode(display: &Display, call: &Call<'_>) -> Outcome {
+fn set_wol_mode(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let enabled = required_bool(object(call)?, "enabled")?;
     display.lock_state().wol = enabled;
     ok(vec![])
 }
 
 /// Answers, then the web service restarts: 404 for `reboot_duration`.
-fn request_reboot(display: &Display, _: &Call<'_>) -> Outcome {
+fn request_reboot(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     display.start_restart_window(display.config().reboot_duration);
     ok(vec![])
 }
 
-fn set_language(display: &Display, call: &Call<'_>) -> Outcome {
+fn set_language(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let language = required_text(object(call)?, "language")?;
     if !LANGUAGES.contains(&language) {
         return Err(bad());
@@ -486,11 +504,11 @@ fn set_language(display: &Display, call: &Call<'_>) -> Outcome {
     ok(vec![])
 }
 
-fn get_system_supported_function(_: &Display, _: &Call<'_>) -> Outcome {
+fn get_system_supported_function(_: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     ok(vec![json!([{"option": "WOL", "value": MAC}])])
 }
 
-fn get_remote_device_settings(_: &Display, call: &Call<'_>) -> Outcome {
+fn get_remote_device_settings(_: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let target = text(optional_object(call)?, "target")?.unwrap_or("");
     if !(target.is_empty() || target == "accessPermission") {
         return Err(bad());
@@ -502,7 +520,7 @@ fn get_remote_device_settings(_: &Display, call: &Call<'_>) -> Outcome {
 // audio
 // ---------------------------------------------------------------------------------------------
 
-fn get_volume_information(display: &Display, _: &Call<'_>) -> Outcome {
+fn get_volume_information(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     let state = display.lock_state();
     let targets: Vec<Value> = TARGETS
         .iter()
@@ -525,7 +543,7 @@ fn parse_volume(text: &str) -> Option<(bool, i64)> {
     text.parse::<i64>().ok().map(|value| (relative, value))
 }
 
-fn set_audio_volume(display: &Display, call: &Call<'_>) -> Outcome {
+fn set_audio_volume(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let params = object(call)?;
     let target = text(Some(params), "target")?.unwrap_or("");
     let (relative, value) = parse_volume(required_text(params, "volume")?).ok_or_else(bad)?;
@@ -560,7 +578,7 @@ fn set_audio_volume(display: &Display, call: &Call<'_>) -> Outcome {
     ok(if call.version == "1.0" { vec![json!(0)] } else { vec![] })
 }
 
-fn set_audio_mute(display: &Display, call: &Call<'_>) -> Outcome {
+fn set_audio_mute(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let mute = required_bool(object(call)?, "status")?;
     display.lock_state().mute = mute;
     ok(vec![json!(0)])
@@ -577,7 +595,12 @@ fn wanted_settings(
     }
 }
 
-fn get_settings(display: &Display, call: &Call<'_>, group: Group, candidates: bool) -> Outcome {
+fn get_settings(
+    display: &VirtualDisplay,
+    call: &Call<'_>,
+    group: Group,
+    candidates: bool,
+) -> Outcome {
     let defs = wanted_settings(call, group)?;
     let state = display.lock_state();
     let items: Vec<Value> = defs
@@ -596,7 +619,7 @@ fn get_settings(display: &Display, call: &Call<'_>, group: Group, candidates: bo
 
 /// `{"settings": [{"target", "value"}, ...]}`: the valid ones are applied; one invalid
 /// setting alone is 3, an invalid one among several is 40004.
-fn set_settings(display: &Display, call: &Call<'_>, group: Group) -> Outcome {
+fn set_settings(display: &VirtualDisplay, call: &Call<'_>, group: Group) -> Outcome {
     let Some(Value::Array(settings)) = object(call)?.get("settings") else {
         return Err(bad());
     };
@@ -625,19 +648,19 @@ fn set_settings(display: &Display, call: &Call<'_>, group: Group) -> Outcome {
     if failed > 0 { Err(err(Code::MULTIPLE_SETTINGS_FAILED)) } else { ok(vec![]) }
 }
 
-fn get_sound_settings(display: &Display, call: &Call<'_>) -> Outcome {
+fn get_sound_settings(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     get_settings(display, call, Group::Sound, false)
 }
 
-fn set_sound_settings(display: &Display, call: &Call<'_>) -> Outcome {
+fn set_sound_settings(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     set_settings(display, call, Group::Sound)
 }
 
-fn get_speaker_settings(display: &Display, call: &Call<'_>) -> Outcome {
+fn get_speaker_settings(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     get_settings(display, call, Group::Speaker, false)
 }
 
-fn set_speaker_settings(display: &Display, call: &Call<'_>) -> Outcome {
+fn set_speaker_settings(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     set_settings(display, call, Group::Speaker)
 }
 
@@ -653,7 +676,15 @@ fn source_of(uri: &str) -> &str {
     uri.split_once('?').map_or(uri, |(source, _)| source)
 }
 
-/// The sources of a scheme, in input order.
+/// The sources of a scheme, in input order; the storage scheme's are the mounted storages.
+fn scheme_sources(state: &State, scheme: &str) -> Vec<String> {
+    if scheme == library::STORAGE_SCHEME {
+        return state.library.sources();
+    }
+    sources(scheme).into_iter().map(str::to_owned).collect()
+}
+
+/// The sources of the input and tuner schemes, in input order.
 fn sources(scheme: &str) -> Vec<&'static str> {
     let mut sources: Vec<&'static str> = Vec::new();
     if scheme == "extInput" {
@@ -682,10 +713,16 @@ fn contents(state: &State, source: &str) -> Result<Vec<Value>, &'static Entry> {
             .iter()
             .enumerate()
             .map(|(i, c)| {
+                let shown = |on: bool| if on { "visible" } else { "invisible" };
                 json!({"uri": Channel::uri(i), "title": c.title, "dispNum": c.disp_num,
-                       "programMediaType": "tv"})
+                       "programMediaType": "tv", "visibility": shown(c.visible),
+                       "channelSurfingVisibility": shown(c.surfing_visible),
+                       "epgVisibility": shown(c.epg_visible)})
             })
             .collect());
+    }
+    if source.starts_with("storage:") {
+        return state.library.contents(source);
     }
     if !sources("extInput").contains(&source) {
         return Err(invalid_source());
@@ -705,13 +742,18 @@ fn content_source(params: &Map<String, Value>) -> Result<&str, &'static Entry> {
     }
 }
 
-fn get_scheme_list(_: &Display, _: &Call<'_>) -> Outcome {
-    ok(vec![json!([{"scheme": "extInput"}, {"scheme": "tv"}])])
+fn get_scheme_list(_: &VirtualDisplay, _: &Call<'_>) -> Outcome {
+    ok(vec![json!([{"scheme": "extInput"}, {"scheme": "tv"}, {"scheme": library::STORAGE_SCHEME}])])
 }
 
-fn get_source_list(_: &Display, call: &Call<'_>) -> Outcome {
+fn get_source_list(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let scheme = required_text(object(call)?, "scheme")?;
-    let sources = sources(scheme);
+    let sources = scheme_sources(&display.lock_state(), scheme);
+    if scheme == library::STORAGE_SCHEME {
+        // No mounted storage is an empty list, not an unknown scheme.
+        let list: Vec<Value> = sources.into_iter().map(|s| json!({"source": s})).collect();
+        return ok(vec![Value::Array(list)]);
+    }
     if sources.is_empty() {
         return Err(bad());
     }
@@ -719,21 +761,21 @@ fn get_source_list(_: &Display, call: &Call<'_>) -> Outcome {
     ok(vec![Value::Array(list)])
 }
 
-fn get_content_count(display: &Display, call: &Call<'_>) -> Outcome {
+fn get_content_count(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     slow(display, count_contents(display, call))
 }
 
-fn count_contents(display: &Display, call: &Call<'_>) -> Outcome {
+fn count_contents(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let source = content_source(object(call)?)?;
     let count = contents(&display.lock_state(), source)?.len();
     ok(vec![json!({"count": count})])
 }
 
-fn get_content_list(display: &Display, call: &Call<'_>) -> Outcome {
+fn get_content_list(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     slow(display, list_contents(display, call))
 }
 
-fn list_contents(display: &Display, call: &Call<'_>) -> Outcome {
+fn list_contents(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let params = object(call)?;
     let source = content_source(params)?;
     let start = count(Some(params), "stIdx", 0)?;
@@ -744,6 +786,9 @@ fn list_contents(display: &Display, call: &Call<'_>) -> Outcome {
     let items = contents(&display.lock_state(), source)?;
     if source == TV_SOURCE && items.is_empty() {
         return Err(err(Code::EMPTY_CHANNEL_LIST));
+    }
+    if source.starts_with("storage:") && items.is_empty() {
+        return Err(err(Code::STORAGE_HAS_NO_CONTENT));
     }
     let list: Vec<Value> = items
         .into_iter()
@@ -760,7 +805,7 @@ fn list_contents(display: &Display, call: &Call<'_>) -> Outcome {
     ok(vec![Value::Array(list)])
 }
 
-fn get_playing_content_info(display: &Display, _: &Call<'_>) -> Outcome {
+fn get_playing_content_info(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     let state = display.lock_state();
     if state.active_app.is_some() {
         // Real displays: an app (or the home screen) is shown, there is no content to tell.
@@ -777,7 +822,7 @@ fn get_playing_content_info(display: &Display, _: &Call<'_>) -> Outcome {
     ok(vec![json!({"source": source_of(&state.input), "title": title, "uri": state.input})])
 }
 
-fn set_play_content(display: &Display, call: &Call<'_>) -> Outcome {
+fn set_play_content(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let uri = required_text(object(call)?, "uri")?;
     let mut state = display.lock_state();
     let target = if INPUTS.iter().any(|i| i.uri == uri) {
@@ -802,7 +847,7 @@ fn set_play_content(display: &Display, call: &Call<'_>) -> Outcome {
     ok(vec![])
 }
 
-fn get_current_external_inputs_status(_: &Display, call: &Call<'_>) -> Outcome {
+fn get_current_external_inputs_status(_: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let inputs: Vec<Value> = INPUTS
         .iter()
         .map(|i| {
@@ -823,7 +868,7 @@ fn get_current_external_inputs_status(_: &Display, call: &Call<'_>) -> Outcome {
 // appControl
 // ---------------------------------------------------------------------------------------------
 
-fn get_application_list(display: &Display, _: &Call<'_>) -> Outcome {
+fn get_application_list(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     let state = display.lock_state();
     let apps: Vec<Value> = state
         .apps
@@ -835,7 +880,7 @@ fn get_application_list(display: &Display, _: &Call<'_>) -> Outcome {
 
 /// A launch takes the app's time (or `app_launch_delay`); one slower than
 /// `launch_undecided_after` is answered 41402 at that point and completes later.
-fn set_active_app(display: &Display, call: &Call<'_>) -> Outcome {
+fn set_active_app(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let uri = required_text(object(call)?, "uri")?;
     let config = display.config();
     let now = Instant::now();
@@ -861,7 +906,7 @@ fn set_active_app(display: &Display, call: &Call<'_>) -> Outcome {
     })
 }
 
-fn terminate_apps(display: &Display, _: &Call<'_>) -> Outcome {
+fn terminate_apps(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     let mut state = display.lock_state();
     state.launching = None;
     let kept: Vec<String> = state
@@ -880,7 +925,7 @@ fn terminate_apps(display: &Display, _: &Call<'_>) -> Outcome {
 
 const WEB_APP: &str = "localapp://webappruntime";
 
-fn get_application_status_list(display: &Display, _: &Call<'_>) -> Outcome {
+fn get_application_status_list(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     let state = display.lock_state();
     let on_off = |on: bool| if on { "on" } else { "off" };
     let browsing = state.active_app.as_deref().is_some_and(|a| a.starts_with(WEB_APP));
@@ -908,7 +953,7 @@ fn check_enc_key(state: &State, params: &Map<String, Value>) -> Result<(), &'sta
     Ok(())
 }
 
-fn get_text_form(display: &Display, call: &Call<'_>) -> Outcome {
+fn get_text_form(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let params = object(call)?;
     let state = display.lock_state();
     check_enc_key(&state, params)?;
@@ -920,7 +965,7 @@ fn get_text_form(display: &Display, call: &Call<'_>) -> Outcome {
 
 /// 1.0 takes `["text"]` (or `[{"text"}]`); 1.1 `[{"encKey", "text"}]`, the text encrypted
 /// with the common key, which the display stores as sent: it holds no private key.
-fn set_text_form(display: &Display, call: &Call<'_>) -> Outcome {
+fn set_text_form(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let mut state = display.lock_state();
     let text = if call.version == "1.0" {
         match call.params.first() {
@@ -940,7 +985,7 @@ fn set_text_form(display: &Display, call: &Call<'_>) -> Outcome {
     ok(vec![])
 }
 
-fn get_web_app_status(display: &Display, _: &Call<'_>) -> Outcome {
+fn get_web_app_status(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     let state = display.lock_state();
     let url = state
         .active_app
@@ -975,11 +1020,16 @@ fn percent_decode(text: &str) -> String {
 // videoScreen, video, encryption, accessControl
 // ---------------------------------------------------------------------------------------------
 
-fn get_scene_setting(display: &Display, _: &Call<'_>) -> Outcome {
-    ok(vec![json!({"value": display.lock_state().scene})])
+/// `[]` → `[{"candidate": [{"value": "general"}, {"value": "auto"}, ...], "currentValue":
+/// "general"}]`, the shape a real set answers (captured in
+/// custom-components/media_player.braviatv_psk#14; bravia-tv 1.0.11 reads `candidate[].value`
+/// and `currentValue`). The candidates are what `setSceneSetting` takes.
+fn get_scene_setting(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
+    let candidate: Vec<Value> = SCENES.iter().map(|s| json!({"value": s})).collect();
+    ok(vec![json!({"candidate": candidate, "currentValue": display.lock_state().scene})])
 }
 
-fn set_scene_setting(display: &Display, call: &Call<'_>) -> Outcome {
+fn set_scene_setting(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let scene = required_text(object(call)?, "value")?;
     if !SCENES.contains(&scene) {
         return Err(bad());
@@ -988,15 +1038,15 @@ fn set_scene_setting(display: &Display, call: &Call<'_>) -> Outcome {
     ok(vec![])
 }
 
-fn get_picture_quality_settings(display: &Display, call: &Call<'_>) -> Outcome {
+fn get_picture_quality_settings(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     get_settings(display, call, Group::Picture, true)
 }
 
-fn set_picture_quality_settings(display: &Display, call: &Call<'_>) -> Outcome {
+fn set_picture_quality_settings(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     set_settings(display, call, Group::Picture)
 }
 
-fn get_public_key(display: &Display, _: &Call<'_>) -> Outcome {
+fn get_public_key(display: &VirtualDisplay, _: &Call<'_>) -> Outcome {
     if !display.lock_state().public_key {
         return Err(err(Code::KEY_DOESNT_EXIST));
     }
@@ -1005,7 +1055,7 @@ fn get_public_key(display: &Display, _: &Call<'_>) -> Outcome {
 
 /// The PIN flow of section 1.1: no or a wrong `Authorization: Basic base64(":PIN")` shows a
 /// new PIN and answers 401; the right one registers the client and sets the `auth` cookie.
-fn act_register(display: &Display, call: &Call<'_>) -> Outcome {
+fn act_register(display: &VirtualDisplay, call: &Call<'_>) -> Outcome {
     let client = object(call)?;
     let clientid = required_text(client, "clientid")?;
     required_text(client, "nickname")?;

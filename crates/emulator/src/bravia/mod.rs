@@ -3,7 +3,7 @@
 //! `/sony/ircc`, with real state, PSK and PIN/cookie authentication, and every code of the
 //! page that a real situation can produce reachable by that situation.
 //!
-//! - [`Display`] holds the state (power, volumes, input, apps, settings, key, PIN, cookies) and
+//! - [`VirtualDisplay`] holds the state (power, volumes, input, apps, settings, key, PIN, cookies) and
 //!   implements [`crate::device::Device`] for the admin API.
 //! - [`router`] serves it. It does no fault injection and no journaling: wrap it in layers for
 //!   that; they see every request and response.
@@ -13,7 +13,7 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use devfault_emulator::bravia::{Display, DisplayConfig, router};
+//! use devfault_emulator::bravia::{VirtualDisplay, DisplayConfig, router};
 //! use devfault_emulator::device::Device;
 //!
 //! let display = Arc::new(Display::new("bravia-0".to_owned(), DisplayConfig::default()));
@@ -25,14 +25,16 @@
 mod auth;
 mod codec;
 mod ircc;
+mod library;
 mod methods;
 mod provocations;
 mod router;
+mod screen;
 mod state;
 
 use std::collections::HashSet;
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -51,9 +53,9 @@ use state::State;
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Quirks {
     /// What methods other than `getPowerStatus` answer in standby. Default
-    /// [`StandbyError::NotPowerOn`], the consumer Android displays' `[7, "not power-on"]`,
+    /// [`StandbyReply::NotPowerOn`], the consumer Android displays' `[7, "not power-on"]`,
     /// the one string pybravia recognises as "turned off".
-    pub standby_error: StandbyError,
+    pub standby_error: StandbyReply,
     /// HTTP-layer errors (401, 403, 404, 413, 414, 501, 503) carry the protocol body
     /// `{"error": [status, "reason"], "id": N}` (default `true`, as the page's rule requires),
     /// or nothing (`false`, as many real displays and mocks send). IRCC's 403 is always bare.
@@ -71,7 +73,7 @@ pub struct Quirks {
 impl Default for Quirks {
     fn default() -> Quirks {
         Quirks {
-            standby_error: StandbyError::NotPowerOn,
+            standby_error: StandbyReply::NotPowerOn,
             http_error_body: true,
             ircc_path: IrccPath::Both,
             interface_version: "3.6.0".to_owned(),
@@ -81,7 +83,7 @@ impl Default for Quirks {
 
 /// The standby answer of methods that need the display on.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
-pub enum StandbyError {
+pub enum StandbyReply {
     /// `[7, "not power-on"]`: consumer Android displays.
     #[default]
     NotPowerOn,
@@ -133,6 +135,12 @@ pub struct DisplayConfig {
     /// How long a request to an unreachable display is held unanswered before it is
     /// dropped with 503. Default 60 s, longer than every known client's timeout.
     pub unreachable_hold: Duration,
+    /// How long a `setMultiScreenMode` layout change takes; another layout setter meanwhile
+    /// is 40600 "Screen Change in Progress". Default 1 s.
+    pub screen_change_delay: Duration,
+    /// How long `requestToNotifyScreenState` holds a long poll whose layout has not changed
+    /// before answering 40000 "Request Retry". Default 30 s.
+    pub notify_hold: Duration,
     /// The quirks.
     pub quirks: Quirks,
 }
@@ -152,6 +160,8 @@ impl Default for DisplayConfig {
             launch_undecided_after: Duration::from_secs(3),
             reboot_duration: Duration::from_secs(20),
             unreachable_hold: Duration::from_secs(60),
+            screen_change_delay: Duration::from_secs(1),
+            notify_hold: Duration::from_secs(30),
             quirks: Quirks::default(),
         }
     }
@@ -163,7 +173,7 @@ impl Default for DisplayConfig {
 /// atomics that a request reads without a lock: under load, the locks taken per request were
 /// what the two cores waited on.
 #[derive(Debug)]
-pub struct Display {
+pub struct VirtualDisplay {
     id: String,
     config: DisplayConfig,
     initial: State,
@@ -178,9 +188,11 @@ pub struct Display {
     /// The end of the web service's restart window (404 until then), in nanoseconds since
     /// `epoch`; 0 when no window is open.
     restart_until: AtomicU64,
+    /// `requestToNotifyScreenState` long polls being held, for 40001.
+    watchers: AtomicUsize,
 }
 
-/// [`Power`] as an integer for [`Display::power`]'s atomic.
+/// [`Power`] as an integer for [`VirtualDisplay::power`]'s atomic.
 fn power_code(power: Power) -> u8 {
     match power {
         Power::Active => 0,
@@ -198,11 +210,11 @@ fn power_of(code: u8) -> Power {
     }
 }
 
-impl Display {
+impl VirtualDisplay {
     /// A display in its initial state: on, HDMI 1, no app active.
-    pub fn new(id: String, config: DisplayConfig) -> Display {
+    pub fn new(id: String, config: DisplayConfig) -> VirtualDisplay {
         let initial = State::initial(&config.quirks.interface_version);
-        Display {
+        VirtualDisplay {
             id,
             config,
             power: AtomicU8::new(power_code(initial.power)),
@@ -212,13 +224,18 @@ impl Display {
             inflight: Mutex::new(HashSet::new()),
             epoch: Instant::now(),
             restart_until: AtomicU64::new(0),
+            watchers: AtomicUsize::new(0),
         }
     }
 
     /// A display that starts from its initial state changed by `patch` (as
     /// [`Device::set_state`] takes it); `reset` comes back to that state.
-    pub fn with_state(id: String, config: DisplayConfig, patch: &Value) -> Result<Display, String> {
-        let mut display = Display::new(id, config);
+    pub fn with_state(
+        id: String,
+        config: DisplayConfig,
+        patch: &Value,
+    ) -> Result<VirtualDisplay, String> {
+        let mut display = VirtualDisplay::new(id, config);
         display.initial.apply(patch)?;
         display.state = Mutex::new(display.initial.clone());
         display.power = AtomicU8::new(power_code(display.initial.power));
@@ -297,6 +314,14 @@ impl Display {
         }
     }
 
+    /// Holds a long poll; `None` when [`screen::MAX_WATCHERS`] are already held.
+    pub(crate) fn watch(&self) -> Option<Watcher<'_>> {
+        let taken = self.watchers.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+            (n < screen::MAX_WATCHERS).then_some(n + 1)
+        });
+        taken.ok().map(|_| Watcher { display: self })
+    }
+
     /// Marks a request as being processed; `None` when an identical one already is.
     pub(crate) fn begin(&self, key: Vec<u8>) -> Option<Inflight<'_>> {
         if !lock(&self.inflight).insert(key.clone()) {
@@ -306,11 +331,11 @@ impl Display {
     }
 }
 
-/// The locked state; dropping it publishes the power state to [`Display::power`].
+/// The locked state; dropping it publishes the power state to [`VirtualDisplay::power`].
 #[derive(Debug)]
 pub(crate) struct StateGuard<'d> {
     state: MutexGuard<'d, State>,
-    /// [`Display`]'s `power` (not named so: `guard.power` must reach the state's field).
+    /// [`VirtualDisplay`]'s `power` (not named so: `guard.power` must reach the state's field).
     published: &'d AtomicU8,
 }
 
@@ -339,7 +364,7 @@ impl Drop for StateGuard<'_> {
 /// A request being processed; dropping it (answered or abandoned) ends it.
 #[derive(Debug)]
 pub(crate) struct Inflight<'d> {
-    display: &'d Display,
+    display: &'d VirtualDisplay,
     key: Vec<u8>,
 }
 
@@ -349,12 +374,24 @@ impl Drop for Inflight<'_> {
     }
 }
 
+/// A held long poll; dropping it (answered or abandoned) frees its place.
+#[derive(Debug)]
+pub(crate) struct Watcher<'d> {
+    display: &'d VirtualDisplay,
+}
+
+impl Drop for Watcher<'_> {
+    fn drop(&mut self) {
+        self.display.watchers.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// A lock that survives a panicked holder: the state is plain data, always consistent.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-impl Device for Display {
+impl Device for VirtualDisplay {
     fn id(&self) -> &str {
         &self.id
     }

@@ -6,28 +6,19 @@
 use crate::device::Provocation;
 
 use super::methods::MAX_PAGE;
-use super::{AuthMode, DisplayConfig, StandbyError};
+use super::screen::MAX_WATCHERS;
+use super::{AuthMode, DisplayConfig, StandbyReply};
 
 /// Codes no situation of the implemented methods produces: a fault rule emits them.
 const FAULT_ONLY: &[(u16, &str)] = &[
     (1, "generic error: no situation defined"),
-    (40000, "long polling is not implemented: no notifications"),
-    (40001, "long polling is not implemented: no notifications"),
     (40006, "a device fault with an E-code: no situation defined"),
     (40200, "the display has no password to expire"),
     (40201, "the display is always on AC power"),
-    (40600, "setSceneSetting changes the screen at once"),
-    (41000, "no protected content: there is no recording or deletion API here"),
-    (41002, "no storage sources are emulated"),
-    (41003, "deleteContent is not implemented"),
-    (41011, "no USB recording is emulated"),
-    (41012, "no SCART recording is emulated"),
-    (41013, "no chapters: no recorded content"),
-    (41020, "no storage sources are emulated"),
-    (41021, "no storage sources are emulated"),
-    (41022, "content attributes are not settable here"),
-    (41023, "no content groups are emulated"),
-    (41024, "every listed content is supported"),
+    (41011, "no USB recording is emulated: the recording service is absent"),
+    (41012, "no SCART recording is emulated: the recording service is absent"),
+    (41013, "no chapters: recordings have none"),
+    (41021, "nothing writes to a storage: the recording service is absent"),
 ];
 
 fn rpc(service: &str, method: &str, params: &str, version: &str) -> String {
@@ -75,7 +66,7 @@ pub(crate) fn list(config: &DisplayConfig) -> Vec<Provocation> {
     }
     natural(
         404,
-        "POST /sony/nosuch, POST /sony/system/ (trailing slash), POST /foo; or during a restart window (requestReboot, or Display::start_restart_window): every /sony/ request, body without id".to_owned(),
+        "POST /sony/nosuch, POST /sony/system/ (trailing slash), POST /foo; or during a restart window (requestReboot, or VirtualDisplay::start_restart_window): every /sony/ request, body without id".to_owned(),
     );
     natural(
         413,
@@ -120,8 +111,8 @@ pub(crate) fn list(config: &DisplayConfig) -> Vec<Provocation> {
         "POST /sony/system with an empty body, non-JSON, a non-object, or an object without id / with id 0 / without method / without params / params not an array / without version / version not \"X.Y\"".to_owned(),
     );
     let standby_note = match config.quirks.standby_error {
-        StandbyError::NotPowerOn => "; any other method answers the same in standby",
-        StandbyError::DisplayOff => "",
+        StandbyReply::NotPowerOn => "; any other method answers the same in standby",
+        StandbyReply::DisplayOff => "",
     };
     natural(
         7,
@@ -153,6 +144,26 @@ pub(crate) fn list(config: &DisplayConfig) -> Vec<Provocation> {
     );
 
     // Common area.
+    let notify = rpc(
+        "videoScreen",
+        "requestToNotifyScreenState",
+        r#"[{"multiScreenMode":"single","pipSubScreenPosition":"invalid","audioSourceScreen":"main","option":{"internetTVMode":false}}]"#,
+        "1.1",
+    );
+    natural(
+        40000,
+        format!(
+            "{notify} (the layout the display has): held until the layout changes, else answered after notify_hold ({} ms)",
+            config.notify_hold.as_millis()
+        ),
+    );
+    natural(
+        40001,
+        format!(
+            "{} long polls at once of {notify}: the one past {MAX_WATCHERS} is refused",
+            MAX_WATCHERS + 1
+        ),
+    );
     natural(
         40002,
         format!(
@@ -190,8 +201,8 @@ pub(crate) fn list(config: &DisplayConfig) -> Vec<Provocation> {
         rpc("audio", "getVolumeInformation", "[]", "1.0")
     );
     match config.quirks.standby_error {
-        StandbyError::DisplayOff => natural(40005, off),
-        StandbyError::NotPowerOn => out.push(Provocation {
+        StandbyReply::DisplayOff => natural(40005, off),
+        StandbyReply::NotPowerOn => out.push(Provocation {
             code: "40005".to_owned(),
             via: "fault",
             how: format!(
@@ -219,7 +230,83 @@ pub(crate) fn list(config: &DisplayConfig) -> Vec<Provocation> {
         ),
     );
 
-    // avContent.
+    // videoScreen.
+    natural(
+        40600,
+        format!(
+            "{} {creds}, then any layout setter (setMultiScreenMode, setPipSubScreenPosition, setAudioSourceScreen, setPapScreenSize) within screen_change_delay ({} ms)",
+            rpc("videoScreen", "setMultiScreenMode", r#"[{"mode":"PIP"}]"#, "1.0"),
+            config.screen_change_delay.as_millis()
+        ),
+    );
+
+    // avContent: recordings on storage, favourites.
+    natural(
+        41000,
+        format!(
+            "{} {creds}: the default recording 2 is protected (state recordings[].protected)",
+            rpc("avContent", "deleteContent", r#"[{"uri":"storage:usb1?id=2"}]"#, "1.0")
+        ),
+    );
+    natural(
+        41002,
+        format!(
+            "set state {{\"recordings\":[]}}, then {} {creds}",
+            rpc("avContent", "getContentList", r#"[{"source":"storage:usb1"}]"#, "1.0")
+        ),
+    );
+    natural(
+        41003,
+        format!(
+            "{} {creds}: a storage's URI deletes its recordings, the protected one stays",
+            rpc("avContent", "deleteContent", r#"[{"uri":"storage:usb1"}]"#, "1.0")
+        ),
+    );
+    natural(
+        41020,
+        format!(
+            "{} {creds}; also getContentList, deleteContent of an unmounted storage (mountStorage action unmount)",
+            rpc("system", "getStorageList", r#"[{"uri":"storage:usb9"}]"#, "1.1")
+        ),
+    );
+    natural(
+        41022,
+        format!(
+            "{} {creds}: an input has no protection attribute",
+            rpc(
+                "avContent",
+                "setDeleteProtection",
+                r#"[{"uri":"extInput:hdmi?port=1","isProtected":true}]"#,
+                "1.0"
+            )
+        ),
+    );
+    natural(
+        41023,
+        format!(
+            "{} {creds}: the lists are fav:1 to fav:4",
+            rpc(
+                "avContent",
+                "setFavoriteContentList",
+                r#"[{"favSource":"fav:9","contents":[]}]"#,
+                "1.0"
+            )
+        ),
+    );
+    natural(
+        41024,
+        format!(
+            "{} {creds}: a favourite list takes channels only (also setTvContentVisibility)",
+            rpc(
+                "avContent",
+                "setFavoriteContentList",
+                r#"[{"favSource":"fav:1","contents":["extInput:hdmi?port=1"]}]"#,
+                "1.0"
+            )
+        ),
+    );
+
+    // avContent: inputs and channels.
     natural(
         41001,
         format!(

@@ -19,7 +19,7 @@ use devfault_core::Entry;
 
 use super::auth::{self, Level};
 use super::methods::{self, Answer, Call, Standby};
-use super::{Display, IrccPath, Power, StandbyError, ircc};
+use super::{IrccPath, Power, StandbyReply, VirtualDisplay, ircc, screen};
 use crate::body::{Ended, Excess, collect, declared_length};
 
 /// The display's HTTP server: `/sony/{service}`, `/sony/ircc`, `/sony/IRCC`, and 404 for
@@ -28,7 +28,7 @@ use crate::body::{Ended, Excess, collect, declared_length};
 /// One handler does the checks, the concurrency limit and the routing by hand: as a route
 /// table under a middleware and three tower layers, they cost about a tenth of the
 /// emulator's CPU per request, for a choice among three paths.
-pub fn router(display: Arc<Display>) -> Router {
+pub fn router(display: Arc<VirtualDisplay>) -> Router {
     let limit = display.config.max_concurrent_requests.max(1);
     Router::new().fallback(front).with_state(Arc::new(Front {
         display,
@@ -42,7 +42,7 @@ pub fn router(display: Arc<Display>) -> Router {
 /// per router did).
 #[derive(Debug)]
 struct Front {
-    display: Arc<Display>,
+    display: Arc<VirtualDisplay>,
     busy: AtomicUsize,
     limit: usize,
 }
@@ -104,7 +104,7 @@ async fn front(State(front): State<Arc<Front>>, request: Request) -> Response {
 }
 
 /// `POST /sony/{service}`.
-async fn rpc(display: &Display, service: &str, request: Request) -> Response {
+async fn rpc(display: &VirtualDisplay, service: &str, request: Request) -> Response {
     if request.method() != HttpMethod::POST {
         return display.http_error(Code::NOT_IMPLEMENTED.entry(), None);
     }
@@ -122,7 +122,7 @@ async fn rpc(display: &Display, service: &str, request: Request) -> Response {
 /// `[5, "Illegal Request"]` (the connection broke) otherwise. Past the limit the display goes
 /// on reading and discarding for a while ([`Excess::Linger`]), as web servers do.
 async fn read_body(
-    display: &Display,
+    display: &VirtualDisplay,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Vec<u8>, Response> {
@@ -148,7 +148,12 @@ fn salvage_id(body: &[u8]) -> Option<u64> {
 
 /// One JSON-RPC request, in the order a display checks it: shape (5), method (12), version
 /// (14), credentials (403), power (7 or 40005), duplicate (40003), then the handler.
-async fn dispatch(display: &Display, service: &str, headers: &HeaderMap, body: &[u8]) -> Response {
+async fn dispatch(
+    display: &VirtualDisplay,
+    service: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
     let request = match validate_request(body) {
         Ok(request) => request,
         Err(error) => return display.error(error.code().entry(), salvage_id(body)),
@@ -187,6 +192,9 @@ async fn dispatch(display: &Display, service: &str, headers: &HeaderMap, body: &
                 tokio::time::sleep(wait).await;
                 answer = *then;
             }
+            Answer::ScreenWatch { known, until } => {
+                answer = watch_screen(display, known, until).await;
+            }
             Answer::Result(result) => return success(encode_success(&result, request.id)),
             Answer::Results(results) => return success(encode_results(&results, request.id)),
             Answer::Error(entry) => return display.error(entry, id),
@@ -202,6 +210,30 @@ async fn dispatch(display: &Display, service: &str, headers: &HeaderMap, body: &
                 return response;
             }
         }
+    }
+}
+
+/// `requestToNotifyScreenState`'s long poll: looks at the layout every
+/// [`screen::WATCH_STEP`] until it differs from `known` (the current layout) or `until` (40000
+/// "Request Retry"). More than [`screen::MAX_WATCHERS`] held at once: 40001 at once.
+async fn watch_screen(
+    display: &VirtualDisplay,
+    known: serde_json::Map<String, serde_json::Value>,
+    until: Instant,
+) -> Answer {
+    let Some(_held) = display.watch() else {
+        return Answer::Error(Code::CLIENT_OVER_MAXIMUM.entry());
+    };
+    loop {
+        let current = display.lock_state().screen.notification();
+        if screen::differs(&known, &current) {
+            return Answer::Result(vec![current]);
+        }
+        let now = Instant::now();
+        if now >= until {
+            return Answer::Error(Code::REQUEST_RETRY.entry());
+        }
+        tokio::time::sleep(screen::WATCH_STEP.min(until - now)).await;
     }
 }
 
@@ -230,9 +262,9 @@ fn success((_, body): (devfault_core::HttpStatus, Vec<u8>)) -> Response {
     (StatusCode::OK, [(CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-impl Display {
+impl VirtualDisplay {
     /// The answer of a registry row: JSON-RPC rows with 200 and their body, HTTP-layer rows
-    /// through [`Display::http_error`].
+    /// through [`VirtualDisplay::http_error`].
     pub(crate) fn error(&self, entry: &'static Entry, id: Option<u64>) -> Response {
         if entry.http_status.is_success() {
             ErrorResponse { entry, id }.into_response()
@@ -254,8 +286,8 @@ impl Display {
     /// The row methods answer in standby, per the quirk.
     fn standby_entry(&self) -> &'static Entry {
         match self.config.quirks.standby_error {
-            StandbyError::NotPowerOn => not_power_on(),
-            StandbyError::DisplayOff => Code::DISPLAY_IS_TURNED_OFF.entry(),
+            StandbyReply::NotPowerOn => not_power_on(),
+            StandbyReply::DisplayOff => Code::DISPLAY_IS_TURNED_OFF.entry(),
         }
     }
 }
@@ -273,7 +305,7 @@ fn bare(entry: &'static Entry) -> Response {
 
 /// `POST /sony/ircc`: SOAP `X_SendIRCC`. Generic auth level; a refused credential is a bare
 /// 403, an unknown code HTTP 500 with UPnPError 800.
-async fn ircc(display: &Display, request: Request, answers: bool) -> Response {
+async fn ircc(display: &VirtualDisplay, request: Request, answers: bool) -> Response {
     if !answers {
         return display.http_error(Code::NOT_FOUND.entry(), None);
     }

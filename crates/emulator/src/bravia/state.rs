@@ -6,6 +6,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
 
+use super::library::Library;
+use super::screen::Screen;
+
 /// The display's power state.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Power {
@@ -15,7 +18,7 @@ pub enum Power {
     /// [`Quirks::standby_error`](super::Quirks::standby_error).
     Standby,
     /// Deep sleep or off the network: the display answers nothing at all. The router holds
-    /// such requests unanswered; a server can ask [`Display::is_reachable`](super::Display::is_reachable)
+    /// such requests unanswered; a server can ask [`VirtualDisplay::is_reachable`](super::VirtualDisplay::is_reachable)
     /// and refuse connections instead.
     Unreachable,
 }
@@ -95,6 +98,11 @@ pub(crate) struct App {
 pub(crate) struct Channel {
     pub title: String,
     pub disp_num: String,
+    /// `setTvContentVisibility`'s three switches: listed, reached by channel up/down, in the
+    /// programme guide.
+    pub visible: bool,
+    pub surfing_visible: bool,
+    pub epg_visible: bool,
 }
 
 impl Channel {
@@ -233,8 +241,10 @@ pub(crate) const POWER_SAVING_MODES: &[&str] = &["off", "low", "high", "pictureO
 pub(crate) const LANGUAGES: &[&str] =
     &["eng", "deu", "fra", "spa", "ita", "nld", "por", "swe", "dan", "nor", "fin", "pol", "jpn"];
 
-/// Scenes of `setSceneSetting`.
-pub(crate) const SCENES: &[&str] = &["auto", "auto24pSync", "general"];
+/// Scenes of `setSceneSetting`, in the order `getSceneSetting` lists them as candidates (a
+/// real display's order: `general`, `auto`, `auto24pSync`, captured in
+/// custom-components/media_player.braviatv_psk#14).
+pub(crate) const SCENES: &[&str] = &["general", "auto", "auto24pSync"];
 
 /// Everything the display remembers.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -260,6 +270,10 @@ pub(crate) struct State {
     pub text_field_focused: bool,
     pub text: String,
     pub settings: BTreeMap<Group, BTreeMap<&'static str, String>>,
+    /// The videoScreen layout.
+    pub screen: Screen,
+    /// Storages, recordings, favourites, parental rating, device modes.
+    pub library: Library,
 }
 
 impl State {
@@ -290,6 +304,8 @@ impl State {
                 .into_iter()
                 .map(|g| (g, g.defs().iter().map(|d| (d.target, d.default.to_owned())).collect()))
                 .collect(),
+            screen: Screen::default(),
+            library: Library::default(),
         }
     }
 
@@ -337,7 +353,11 @@ impl State {
             .channels
             .iter()
             .enumerate()
-            .map(|(i, c)| json!({"uri": Channel::uri(i), "title": c.title, "dispNum": c.disp_num}))
+            .map(|(i, c)| {
+                json!({"uri": Channel::uri(i), "title": c.title, "dispNum": c.disp_num,
+                       "visible": c.visible, "surfing_visible": c.surfing_visible,
+                       "epg_visible": c.epg_visible})
+            })
             .collect();
         let launching = self.launching.as_ref().map(|l| {
             json!({"uri": l.uri, "remaining_ms": millis(l.done_at.saturating_duration_since(now))})
@@ -370,6 +390,8 @@ impl State {
                     .collect();
                 members.insert(group.name().to_owned(), Value::Object(values));
             }
+            members.insert("screen".to_owned(), self.screen.to_json(now));
+            self.library.to_json(members);
         }
         out
     }
@@ -451,11 +473,20 @@ impl State {
             "scene" => self.scene = choice(name, value, SCENES)?.to_owned(),
             "text_field_focused" => self.text_field_focused = boolean(name, value)?,
             "text" => self.text = string(name, value)?.to_owned(),
+            "screen" => self.screen.apply(value)?,
+            library if super::library::MEMBERS.contains(&library) => {
+                let channels = self.channels.len();
+                self.library.set_member(library, value, channels)?;
+            }
             other => {
                 if let Some(group) = Group::ALL.into_iter().find(|g| g.name() == other) {
                     return self.set_settings(group, value);
                 }
-                return Err(format!("unknown member {other:?}; accepted: {}", MEMBERS.join(", ")));
+                return Err(format!(
+                    "unknown member {other:?}; accepted: {}, {}",
+                    MEMBERS.join(", "),
+                    super::library::MEMBERS.join(", ")
+                ));
             }
         }
         Ok(())
@@ -564,9 +595,20 @@ impl State {
                     .ok_or_else(|| format!("{path}: missing"))
                     .and_then(|v| string(&path, v).map(str::to_owned))
             };
-            channels.push(Channel { title: member("title")?, disp_num: member("dispNum")? });
+            let flag = |key: &str| match item.get(key) {
+                None => Ok(true),
+                Some(v) => boolean(&format!("channels[{i}].{key}"), v),
+            };
+            channels.push(Channel {
+                title: member("title")?,
+                disp_num: member("dispNum")?,
+                visible: flag("visible")?,
+                surfing_visible: flag("surfing_visible")?,
+                epg_visible: flag("epg_visible")?,
+            });
         }
         self.channels = channels;
+        self.library.forget_channels(self.channels.len());
         if self.input.starts_with(TV_SOURCE)
             && !(0..self.channels.len()).any(|i| Channel::uri(i) == self.input)
         {
@@ -633,6 +675,7 @@ const MEMBERS: &[&str] = &[
     "sound",
     "speaker",
     "picture",
+    "screen",
 ];
 
 fn default_apps() -> Vec<App> {

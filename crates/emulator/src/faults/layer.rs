@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use axum::Router;
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 
@@ -37,10 +37,18 @@ struct LayerState {
 impl LayerState {
     /// The device a request addresses: the one its path names (a ThinQ appliance, from the
     /// classification when there is one, else from the path alone), else the server's own.
-    fn device_of(&self, path: &str, classified: Option<&Classified>) -> Arc<str> {
+    fn device_of(
+        &self,
+        path: &str,
+        classified: Option<&Classified>,
+        extensions: &mut Extensions,
+    ) -> Arc<str> {
         let named = match classified {
             Some(classified) => classified.device.as_deref().map(Arc::from),
-            None => self.codec.as_ref().and_then(|codec| codec.device_in_path(path)).map(Arc::from),
+            None => {
+                let codec = self.codec.as_ref();
+                codec.and_then(|codec| codec.device_in_request(path, extensions)).map(Arc::from)
+            }
         };
         named.unwrap_or_else(|| Arc::clone(&self.device_id))
     }
@@ -152,7 +160,7 @@ async fn intercept(State(state): State<LayerState>, request: Request, next: Next
     let time = SystemTime::now();
     let connection =
         request.extensions().get::<ConnectInfo<ConnectionControl>>().map(|info| info.0.clone());
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
     let target = parts.uri.path_and_query().map_or_else(|| parts.uri.path(), |pq| pq.as_str());
     let path = parts.uri.path();
     let codec = state.codec.as_ref();
@@ -166,7 +174,7 @@ async fn intercept(State(state): State<LayerState>, request: Request, next: Next
             let classified = Some(Classified::default());
             let request =
                 RawRequest::new(method, target, path, &parts.headers, &bytes, classified, codec);
-            let device = state.device_of(path, None);
+            let device = state.device_of(path, None, &mut parts.extensions);
             let exchange = Exchange {
                 state: &state,
                 device,
@@ -190,8 +198,10 @@ async fn intercept(State(state): State<LayerState>, request: Request, next: Next
 
     // Without rules nothing needs the request classified now: the journal does it when read.
     let (rule, classified, device) = if state.faults.has_rules() {
-        let classified = codec.map(|codec| codec.classify(path, &bytes)).unwrap_or_default();
-        let device = state.device_of(path, Some(&classified));
+        let classified = codec
+            .map(|codec| codec.classify_request(path, &bytes, &mut parts.extensions))
+            .unwrap_or_default();
+        let device = state.device_of(path, Some(&classified), &mut parts.extensions);
         let info = RequestInfo {
             api: state.device.api().to_owned(),
             device: device.as_ref().to_owned(),
@@ -202,7 +212,7 @@ async fn intercept(State(state): State<LayerState>, request: Request, next: Next
         };
         (state.faults.decide(&info), Some(classified), device)
     } else {
-        (None, None, state.device_of(path, None))
+        (None, None, state.device_of(path, None, &mut parts.extensions))
     };
     let mut recorded =
         RawRequest::new(method, target, path, &parts.headers, &bytes, classified, codec);

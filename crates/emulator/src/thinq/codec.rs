@@ -1,19 +1,21 @@
 //! The ThinQ codec of the fault layer: codes are four-digit strings resolved against
 //! [`devfault_thinq::registry`], replies are the cloud's own envelope (status, code and
 //! message from the row; `messageId` echoing a valid `x-message-id`), requests are
-//! classified by [`super::router::ENDPOINTS`], and replies are read back with
+//! classified by devfault-thinq's endpoint table (and the routing left for the cloud's
+//! router, so that a request is routed once), and replies are read back with
 //! [`devfault_thinq::wire::decode_response`] for the journal.
 
-use axum::http::HeaderMap;
+use axum::http::{Extensions, HeaderMap};
 use axum::response::Response;
-use devfault_core::{Entry, Severity};
+use devfault_core::Entry;
 use devfault_thinq::Code;
+use devfault_thinq::endpoint::{PathRoute, route_path};
 use devfault_thinq::wire::decode_response;
 use serde_json::Value;
 
 use super::Refusal;
-use super::router::{ENDPOINTS, matches, refuse, reply_message_id};
-use crate::codec::{ApiCodec, Classified, Decoded, DecodedCode, ResolvedCode};
+use super::router::{Routing, refuse, reply_message_id};
+use crate::codec::{ApiCodec, Classified, Decoded, ResolvedCode};
 
 const HOW: &str = "list the codes with `devfault list --api thinq`";
 
@@ -29,6 +31,30 @@ fn state_or_mode(entry: &Entry, given: &str) -> Option<String> {
     let value = given.strip_prefix(prefix).unwrap_or(given);
     let value = value.strip_suffix(suffix).filter(|_| !suffix.is_empty()).unwrap_or(value);
     Some(value.to_owned())
+}
+
+/// Routes `path` and leaves the result for the cloud's router.
+fn routed<'p>(path: &'p str, extensions: &mut Extensions) -> Option<PathRoute<'p>> {
+    let on_path = route_path(path);
+    extensions.insert(Routing(on_path.map(|on_path| on_path.first)));
+    on_path
+}
+
+/// What [`ApiCodec::classify`] says of `path`, on the endpoint `on_path`.
+fn classified(path: &str, on_path: Option<PathRoute<'_>>) -> Classified {
+    let service = path.trim_start_matches('/').split('/').next().filter(|s| !s.is_empty());
+    let method = on_path.map(|on_path| {
+        if on_path.is_shared() {
+            path.trim_start_matches('/').replace('/', "_")
+        } else {
+            on_path.first.sdk_method().to_owned()
+        }
+    });
+    Classified {
+        service: service.map(str::to_owned),
+        method,
+        device: on_path.and_then(|on_path| on_path.device).map(str::to_owned),
+    }
 }
 
 impl ApiCodec for ThinqCodec {
@@ -118,29 +144,24 @@ impl ApiCodec for ThinqCodec {
     /// path (`get_device_status`), or, for a path several methods share, the path's name
     /// (`push_devices`, `client`); device: the id in the path.
     fn classify(&self, path: &str, _body: &[u8]) -> Classified {
-        let service = path.trim_start_matches('/').split('/').next().filter(|s| !s.is_empty());
-        let rows: Vec<(&str, Option<&str>)> = ENDPOINTS
-            .iter()
-            .filter_map(|(_, pattern, name)| matches(pattern, path).map(|id| (*name, id)))
-            .collect();
-        let method = match rows.as_slice() {
-            [] => None,
-            [(name, _)] => Some((*name).to_owned()),
-            _ => Some(path.trim_start_matches('/').replace('/', "_")),
-        };
-        Classified {
-            service: service.map(str::to_owned),
-            method,
-            device: rows.first().and_then(|(_, id)| id.map(str::to_owned)),
-        }
+        classified(path, route_path(path))
     }
 
     fn device_in_path(&self, path: &str) -> Option<String> {
-        ENDPOINTS
-            .iter()
-            .find_map(|(_, pattern, _)| matches(pattern, path))
-            .flatten()
-            .map(str::to_owned)
+        route_path(path)?.device.map(str::to_owned)
+    }
+
+    fn classify_request(
+        &self,
+        path: &str,
+        _body: &[u8],
+        extensions: &mut Extensions,
+    ) -> Classified {
+        classified(path, routed(path, extensions))
+    }
+
+    fn device_in_request(&self, path: &str, extensions: &mut Extensions) -> Option<String> {
+        routed(path, extensions)?.device.map(str::to_owned)
     }
 
     fn decode(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> Decoded {
@@ -148,23 +169,13 @@ impl ApiCodec for ThinqCodec {
             .iter()
             .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
             .collect();
-        let response = decode_response(status, pairs, body, None);
-        let violations = response
-            .findings
-            .iter()
-            .filter(|finding| finding.severity == Severity::Violation)
-            .map(|finding| finding.rule.to_owned())
-            .collect();
-        let code = response.error().map(|reply| DecodedCode {
-            code: reply.code.to_string(),
-            reason: reply.entry.map(|entry| entry.reason.clone()),
-        });
-        Decoded { code, violations }
+        Decoded::from_reading(&decode_response(status, pairs, body, None).into_reading())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use devfault_thinq::endpoint::Endpoint;
     use serde_json::json;
 
     use super::*;
@@ -205,16 +216,23 @@ mod tests {
     #[test]
     fn the_device_in_the_path_is_the_classified_device() {
         let codec = ThinqCodec;
-        for (_, pattern, _) in ENDPOINTS {
-            let path = pattern.replace("{id}", "washer-main");
+        for &endpoint in Endpoint::ALL {
+            let path = endpoint.path_for("washer-main");
             let classified = codec.classify(&path, b"");
             assert_eq!(codec.device_in_path(&path), classified.device, "{path}");
-            assert_eq!(
-                codec.device_in_path(&path).is_some(),
-                pattern.contains("{id}"),
-                "{pattern}"
-            );
+            assert_eq!(codec.device_in_path(&path).is_some(), endpoint.names_device(), "{path}");
+            // The request's way classifies alike and leaves the routing for the router.
+            let mut extensions = Extensions::new();
+            assert_eq!(codec.classify_request(&path, b"", &mut extensions), classified);
+            let left = extensions.get::<Routing>().map(|routing| routing.0);
+            assert_eq!(left, Some(route_path(&path).map(|on_path| on_path.first)), "{path}");
+            let mut extensions = Extensions::new();
+            assert_eq!(codec.device_in_request(&path, &mut extensions), classified.device);
+            assert!(extensions.get::<Routing>().is_some());
         }
+        let mut extensions = Extensions::new();
+        assert_eq!(codec.device_in_request("/nowhere", &mut extensions), None);
+        assert_eq!(extensions.get::<Routing>().map(|routing| routing.0), Some(None));
         assert_eq!(codec.device_in_path("/devices/ac-living-room/state/extra"), None);
         assert_eq!(codec.device_in_path("/route"), None);
     }

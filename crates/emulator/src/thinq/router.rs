@@ -1,4 +1,4 @@
-//! The cloud's HTTP side: one handler routes by [`ENDPOINTS`], checks the headers as LG's
+//! The cloud's HTTP side: one handler routes by devfault-thinq's [`Endpoint`] table, checks the headers as LG's
 //! spec and the SDK's traffic say, counts the call against the token's hourly budget, and
 //! answers in the envelope: `{"messageId","timestamp","response"}` with 200, or
 //! `{"messageId","timestamp","error":{"message","code"}}` with the registry's status. Every
@@ -29,6 +29,8 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use devfault_thinq::Code;
+use devfault_thinq::endpoint::{Endpoint, PathRoute, RouteMiss, Routed, route_path};
+use devfault_thinq::region::{Host, Region};
 use devfault_thinq::wire::{
     ErrorResponse, check_message_id, encode_success, encode_success_raw, format_timestamp,
     message_id_from_uuid,
@@ -37,63 +39,6 @@ use serde_json::{Value, json};
 
 use super::{API_KEY, Appliance, Cloud, Refusal, StateDoc};
 use crate::body::{Ended, Excess, collect, declared_length};
-
-/// Every endpoint: HTTP method, path (`{id}`: a device id), and the SDK method that calls it
-/// (`ThinQApi.async_*`, without the prefix). `/route` is the only one without a token.
-pub(crate) const ENDPOINTS: &[(&str, &str, &str)] = &[
-    ("GET", "/route", "get_route"),
-    ("GET", "/devices", "get_device_list"),
-    ("GET", "/devices/{id}/profile", "get_device_profile"),
-    ("GET", "/devices/{id}/state", "get_device_status"),
-    ("POST", "/devices/{id}/control", "post_device_control"),
-    ("GET", "/push", "get_push_list"),
-    ("POST", "/push/{id}/subscribe", "post_push_subscribe"),
-    ("DELETE", "/push/{id}/unsubscribe", "delete_push_subscribe"),
-    ("GET", "/push/devices", "get_push_devices_list"),
-    ("POST", "/push/devices", "post_push_devices_subscribe"),
-    ("DELETE", "/push/devices", "delete_push_devices_subscribe"),
-    ("GET", "/event", "get_event_list"),
-    ("POST", "/event/{id}/subscribe", "post_event_subscribe"),
-    ("DELETE", "/event/{id}/unsubscribe", "delete_event_subscribe"),
-    ("POST", "/client", "post_client_register"),
-    ("DELETE", "/client", "delete_client_register"),
-    ("POST", "/client/certificate", "post_client_certificate"),
-    ("GET", "/devices/energy/{id}/profile", "get_device_energy_profile"),
-    ("GET", "/devices/energy/{id}/usage", "get_device_energy_usage"),
-];
-
-/// The countries of the SDK's three regions, as `SUPPORTED_COUNTRIES` of
-/// `thinqconnect/country.py` 1.0.14 lists them; any other is 1307.
-pub(crate) const REGIONS: &[(&str, &[&str])] = &[
-    (
-        "kic",
-        &[
-            "AU", "BD", "CN", "HK", "ID", "IN", "JP", "KH", "KR", "LA", "LK", "MM", "MY", "NP",
-            "NZ", "PH", "SG", "TH", "TW", "VN",
-        ],
-    ),
-    (
-        "aic",
-        &[
-            "AG", "AR", "AW", "BB", "BO", "BR", "BS", "BZ", "CA", "CL", "CO", "CR", "CU", "DM",
-            "DO", "EC", "GD", "GT", "GY", "HN", "HT", "JM", "KN", "LC", "MX", "NI", "PA", "PE",
-            "PR", "PY", "SR", "SV", "TT", "US", "UY", "VC", "VE",
-        ],
-    ),
-    (
-        "eic",
-        &[
-            "AE", "AF", "AL", "AM", "AO", "AT", "AZ", "BA", "BE", "BF", "BG", "BH", "BJ", "BY",
-            "CD", "CF", "CG", "CH", "CI", "CM", "CV", "CY", "CZ", "DE", "DJ", "DK", "DZ", "EE",
-            "EG", "ES", "ET", "FI", "FR", "GA", "GB", "GE", "GH", "GM", "GN", "GQ", "GR", "HR",
-            "HU", "IE", "IL", "IQ", "IR", "IS", "IT", "JO", "KE", "KG", "KW", "KZ", "LB", "LR",
-            "LT", "LU", "LV", "LY", "MA", "MD", "ME", "MK", "ML", "MR", "MT", "MU", "MW", "NE",
-            "NG", "NL", "NO", "OM", "PK", "PL", "PS", "PT", "QA", "RO", "RS", "RU", "RW", "SA",
-            "SD", "SE", "SI", "SK", "SL", "SN", "SO", "ST", "SY", "TD", "TG", "TN", "TR", "TZ",
-            "UA", "UG", "UZ", "XK", "YE", "ZA", "ZM",
-        ],
-    ),
-];
 
 /// The cloud's own request headers (standard ones are `header::*`), named once: a lookup by
 /// `HeaderName` skips parsing and lower-casing the name, and every request makes eight.
@@ -108,63 +53,51 @@ static X_DEVFAULT_REASON: HeaderName = HeaderName::from_static("x-devfault-reaso
 /// The service phases of the JS SDK; the Python SDK always sends `OP`.
 const PHASES: &[&str] = &["OP", "QA", "ST"];
 
-/// The region of a country, `None` for an unsupported one. Each region's list is sorted (a
-/// unit test checks), so a lookup is a binary search: every request makes one.
-pub(crate) fn region_of(country: &str) -> Option<&'static str> {
-    REGIONS
-        .iter()
-        .find(|(_, countries)| countries.binary_search(&country).is_ok())
-        .map(|(region, _)| *region)
-}
-
 /// The cloud's router: every path goes to one handler, so that nothing (an unknown path, a
 /// wrong method, a body axum would refuse) is answered outside the envelope.
 pub fn router(cloud: Arc<Cloud>) -> Router {
     Router::new().fallback(handle).with_state(cloud)
 }
 
-/// The endpoint a request addresses: its row of [`ENDPOINTS`] and the device id in its path.
-pub(crate) fn route<'p>(method: &str, path: &'p str) -> Result<(usize, Option<&'p str>), Refusal> {
-    let mut path_known = false;
-    for (index, (row_method, pattern, _)) in ENDPOINTS.iter().enumerate() {
-        if let Some(id) = matches(pattern, path) {
-            if *row_method == method {
-                return Ok((index, id));
-            }
-            path_known = true;
-        }
-    }
-    if path_known {
-        let allowed: Vec<&str> = ENDPOINTS
-            .iter()
-            .filter(|(_, pattern, _)| matches(pattern, path).is_some())
-            .map(|(m, _, _)| *m)
-            .collect();
-        return Err(Refusal::new(
-            Code::NOT_ALLOWED_API,
-            format!("{method} {path} is not an API call; {path} takes {}", allowed.join(", ")),
-        ));
-    }
-    Err(Refusal::new(
-        Code::BAD_REQUEST,
-        format!(
-            "{method} {path} is no endpoint of the ThinQ Connect API (GET /devices, GET /route...)"
-        ),
-    ))
-}
+/// The routing of a request by whoever routed it first (the ThinQ codec, in the fault
+/// layer), left in the request's extensions so that the cloud does not route it again: the
+/// first endpoint on its path, `None` for a path of no endpoint.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Routing(pub(crate) Option<Endpoint>);
 
-/// `Some(id)` (or `Some(None)` without an id) when `path` fits `pattern`: the id is one
-/// non-empty segment. Compared as prefix and suffix around `{id}` (a pattern holds at most
-/// one), not segment by segment: every request is routed, some twice (the journal files it
-/// under the appliance its path names).
-pub(crate) fn matches<'p>(pattern: &str, path: &'p str) -> Option<Option<&'p str>> {
-    let Some(at) = pattern.find('{') else {
-        return (pattern == path).then_some(None);
+/// The endpoint a request addresses and the device id in its path, resumed from `routing`
+/// when the request was routed already.
+pub(crate) fn route<'p>(
+    method: &str,
+    path: &'p str,
+    routing: Option<&Routing>,
+) -> Result<Routed<'p>, Refusal> {
+    let on_path = match routing {
+        Some(Routing(first)) => first.and_then(|first| PathRoute::resume(first, path)),
+        None => route_path(path),
     };
-    let before = &pattern[..at];
-    let after = pattern[at..].strip_prefix("{id}")?;
-    let id = path.strip_prefix(before)?.strip_suffix(after)?;
-    (!id.is_empty() && !id.contains('/')).then_some(Some(id))
+    let miss = match on_path {
+        Some(on_path) => match on_path.with_method(method) {
+            Ok(routed) => return Ok(routed),
+            Err(miss) => miss,
+        },
+        None => RouteMiss::UnknownPath,
+    };
+    Err(match miss {
+        RouteMiss::Method { allowed } => {
+            let allowed: Vec<&str> = allowed.iter().map(|m| m.as_str()).collect();
+            Refusal::new(
+                Code::NOT_ALLOWED_API,
+                format!("{method} {path} is not an API call; {path} takes {}", allowed.join(", ")),
+            )
+        }
+        RouteMiss::UnknownPath => Refusal::new(
+            Code::BAD_REQUEST,
+            format!(
+                "{method} {path} is no endpoint of the ThinQ Connect API (GET /devices, GET /route...)"
+            ),
+        ),
+    })
 }
 
 /// A fresh message id: a random UUID v4 written as the SDK writes one.
@@ -272,7 +205,8 @@ enum Payload {
 async fn handle(State(cloud): State<Arc<Cloud>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let message_id = reply_message_id(&parts.headers);
-    match answer(&cloud, &parts.method, &parts.uri, &parts.headers, body).await {
+    let routing = parts.extensions.get::<Routing>();
+    match answer(&cloud, &parts.method, &parts.uri, routing, &parts.headers, body).await {
         Ok(response) => success(&message_id, &response),
         Err(refusal) => refuse(&message_id, refusal),
     }
@@ -326,7 +260,7 @@ fn check_headers(
         ));
     }
     let country = text(headers, &X_COUNTRY).ok_or_else(|| missing("x-country", "US"))?;
-    let Some(region) = region_of(country) else {
+    let Some(region) = Region::of_code(country) else {
         return Err(Refusal::new(
             Code::NOT_SUPPORTED_COUNTRY,
             format!(
@@ -336,34 +270,23 @@ fn check_headers(
     };
     if let Some(host) = text(headers, &header::HOST) {
         let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
-        // Copied to lower case only when it has upper case: not for a loopback address.
-        let name: Cow<'_, str> = if name.bytes().any(|b| b.is_ascii_uppercase()) {
-            Cow::Owned(name.to_ascii_lowercase())
-        } else {
-            Cow::Borrowed(name)
-        };
-        if let Some(sub) = name.strip_suffix(".lgthinq.com") {
-            let host_region = sub
-                .strip_prefix("api-")
-                .map(|r| r.trim_end_matches("-qa").trim_end_matches("-st"))
-                .filter(|r| REGIONS.iter().any(|(known, _)| known == r));
-            match host_region {
-                None => {
-                    return Err(Refusal::new(
-                        Code::NOT_SUPPORTED_DOMAIN,
-                        format!(
-                            "{name} is not an API host; use api-kic, api-aic or api-eic.lgthinq.com"
-                        ),
-                    ));
-                }
-                Some(host_region) if host_region != region => {
-                    return Err(Refusal::new(
-                        Code::NOT_SUPPORTED_COUNTRY,
-                        format!("x-country {country} belongs to api-{region}, not {name}"),
-                    ));
-                }
-                Some(_) => {}
+        match Host::parse(name) {
+            Host::Foreign => {}
+            Host::Lg => {
+                return Err(Refusal::new(
+                    Code::NOT_SUPPORTED_DOMAIN,
+                    format!(
+                        "{name} is not an API host; use api-kic, api-aic or api-eic.lgthinq.com"
+                    ),
+                ));
             }
+            Host::Api(host_region) if host_region != region => {
+                return Err(Refusal::new(
+                    Code::NOT_SUPPORTED_COUNTRY,
+                    format!("x-country {country} belongs to api-{region}, not {name}"),
+                ));
+            }
+            Host::Api(_) => {}
         }
     }
     if !needs_token {
@@ -432,41 +355,23 @@ async fn answer(
     cloud: &Cloud,
     method: &Method,
     uri: &axum::http::Uri,
+    routing: Option<&Routing>,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Payload, Refusal> {
-    let (index, id) = route(method.as_str(), uri.path())?;
-    let name = ENDPOINTS[index].2;
-    let user = check_headers(cloud, headers, name != "get_route")?;
-    let Some(user) = user else {
-        // Only loopback, even when the cloud listens on every interface (`--listen-any`).
-        let mut addr = cloud.addr();
-        if !addr.ip().is_loopback() {
-            let loopback: std::net::IpAddr = match addr {
-                std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
-                std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
-            };
-            addr.set_ip(loopback);
-        }
-        // Written as socket addresses, so that an IPv6 host is bracketed (`[::1]:8883`).
-        let mut mqtt = addr;
-        mqtt.set_port(8883);
-        return Ok(Payload::Owned(json!({
-            "apiServer": format!("http://{addr}"),
-            "mqttServer": format!("mqtts://{mqtt}"),
-            "webSocketServer": format!("ws://{addr}"),
-        })));
-    };
+    let Routed { endpoint, device: id } = route(method.as_str(), uri.path(), routing)?;
+    let user = check_headers(cloud, headers, endpoint != Endpoint::GetRoute)?;
+    let Some(user) = user else { return Ok(Payload::Owned(servers(cloud))) };
     cloud.count_call(user)?;
     let bytes = read_body(cloud, headers, body).await?;
     let client = text(headers, &X_CLIENT_ID).unwrap_or("");
     let device = |foreign| cloud.appliance_of(user, id.unwrap_or(""), foreign);
     let owned = || cloud.user(user).map(|u| u.devices.as_slice()).unwrap_or(&[]);
     let appliances = || owned().iter().filter_map(|&i| cloud.appliances.get(i as usize));
-    let owned = match name {
-        "get_device_list" => Ok(Value::Array(appliances().map(|a| a.listing()).collect())),
-        "get_device_profile" => Ok(device(Code::NOT_OWNED_DEVICE)?.kind.profile.clone()),
-        "get_device_status" => {
+    let owned = match endpoint {
+        Endpoint::GetDeviceList => Ok(Value::Array(appliances().map(|a| a.listing()).collect())),
+        Endpoint::GetDeviceProfile => Ok(device(Code::NOT_OWNED_DEVICE)?.kind.profile.clone()),
+        Endpoint::GetDeviceStatus => {
             let appliance = device(Code::NOT_OWNED_DEVICE)?;
             let live = appliance.lock();
             if !live.online {
@@ -474,7 +379,7 @@ async fn answer(
             }
             return Ok(Payload::State(Arc::clone(&live.state)));
         }
-        "post_device_control" => {
+        Endpoint::PostDeviceControl => {
             let appliance = device(Code::NOT_OWNED_DEVICE)?;
             let command = json_body(&bytes)?.ok_or_else(|| {
                 Refusal::new(Code::MISSING_PARAMETERS, "the command is missing: send a JSON body")
@@ -482,10 +387,10 @@ async fn answer(
             appliance.control(&command)?;
             Ok(json!({}))
         }
-        "get_push_list" => Ok(Value::Array(
+        Endpoint::GetPushList => Ok(Value::Array(
             appliances().filter(|a| a.lock().push).map(|a| json!({"deviceId": a.id})).collect(),
         )),
-        "post_push_subscribe" => {
+        Endpoint::PostPushSubscribe => {
             let appliance = device(Code::NOT_REGISTERED_DEVICE_BY_USER)?;
             let mut live = appliance.lock();
             if live.push {
@@ -497,7 +402,7 @@ async fn answer(
             live.push = true;
             Ok(json!({}))
         }
-        "delete_push_subscribe" => {
+        Endpoint::DeletePushSubscribe => {
             let appliance = device(Code::NOT_REGISTERED_DEVICE_BY_USER)?;
             let mut live = appliance.lock();
             if !live.push {
@@ -509,10 +414,10 @@ async fn answer(
             live.push = false;
             Ok(json!({}))
         }
-        "get_event_list" => Ok(Value::Array(
+        Endpoint::GetEventList => Ok(Value::Array(
             appliances().filter(|a| a.lock().event).map(|a| json!({"deviceId": a.id})).collect(),
         )),
-        "post_event_subscribe" => {
+        Endpoint::PostEventSubscribe => {
             let appliance = device(Code::NOT_REGISTERED_DEVICE_BY_USER)?;
             check_expire(json_body(&bytes)?.as_ref())?;
             if !appliance.lock().reportable {
@@ -535,7 +440,7 @@ async fn answer(
             appliance.lock().event = true;
             Ok(json!({}))
         }
-        "delete_event_subscribe" => {
+        Endpoint::DeleteEventSubscribe => {
             let appliance = device(Code::NOT_REGISTERED_DEVICE_BY_USER)?;
             let mut live = appliance.lock();
             if !live.event {
@@ -547,16 +452,16 @@ async fn answer(
             live.event = false;
             Ok(json!({}))
         }
-        "get_push_devices_list" => {
+        Endpoint::GetPushDevicesList => {
             let clients = cloud.user(user).map(|u| super::lock(&u.clients).push.clone());
             Ok(json!(clients.unwrap_or_default()))
         }
-        "post_push_devices_subscribe" | "delete_push_devices_subscribe" => {
+        Endpoint::PostPushDevicesSubscribe | Endpoint::DeletePushDevicesSubscribe => {
             let u = cloud
                 .user(user)
                 .ok_or_else(|| Refusal::new(Code::NOT_FOUND_USER, "no such user"))?;
             let mut clients = super::lock(&u.clients);
-            if name.starts_with("post") {
+            if endpoint == Endpoint::PostPushDevicesSubscribe {
                 room_for_a_client(&clients.push, client, "receiving push")?;
                 clients.push.insert(client.to_owned());
             } else if !clients.push.remove(client) {
@@ -567,13 +472,13 @@ async fn answer(
             }
             Ok(json!({}))
         }
-        "post_client_register" | "delete_client_register" => {
+        Endpoint::PostClientRegister | Endpoint::DeleteClientRegister => {
             check_client_body(json_body(&bytes)?.as_ref())?;
             let u = cloud
                 .user(user)
                 .ok_or_else(|| Refusal::new(Code::NOT_FOUND_USER, "no such user"))?;
             let mut clients = super::lock(&u.clients);
-            if name.starts_with("post") {
+            if endpoint == Endpoint::PostClientRegister {
                 room_for_a_client(&clients.registered, client, "registered")?;
                 clients.registered.insert(client.to_owned());
             } else if !clients.registered.remove(client) {
@@ -584,7 +489,7 @@ async fn answer(
             }
             Ok(json!({}))
         }
-        "post_client_certificate" => {
+        Endpoint::PostClientCertificate => {
             let body = json_body(&bytes)?;
             let csr =
                 body.as_ref().and_then(|b| b.get("csr").or_else(|| b.get("body")?.get("csr")));
@@ -600,7 +505,7 @@ async fn answer(
                 )),
             }
         }
-        "get_device_energy_profile" => {
+        Endpoint::GetDeviceEnergyProfile => {
             let appliance = device(Code::NOT_OWNED_DEVICE)?;
             let property: Vec<&str> =
                 if appliance.kind.energy { vec!["energyUsage"] } else { vec![] };
@@ -608,13 +513,36 @@ async fn answer(
                 if property.is_empty() { json!({}) } else { json!({"property": property}) };
             Ok(json!({"resultCode": "0000", "result": result}))
         }
-        "get_device_energy_usage" => {
+        Endpoint::GetDeviceEnergyUsage => {
             let appliance = device(Code::NOT_OWNED_DEVICE)?;
             energy_usage(appliance, uri.query().unwrap_or(""))
         }
-        _ => Err(Refusal::new(Code::BAD_REQUEST, format!("{name} has no handler"))),
+        // Answered above already, as it needs no token.
+        Endpoint::GetRoute => Ok(servers(cloud)),
     };
     owned.map(Payload::Owned)
+}
+
+/// The `/route` answer: the cloud's own address (only loopback, even when the cloud listens
+/// on every interface, `--listen-any`).
+fn servers(cloud: &Cloud) -> Value {
+    // Only loopback, even when the cloud listens on every interface (`--listen-any`).
+    let mut addr = cloud.addr();
+    if !addr.ip().is_loopback() {
+        let loopback: std::net::IpAddr = match addr {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        };
+        addr.set_ip(loopback);
+    }
+    // Written as socket addresses, so that an IPv6 host is bracketed (`[::1]:8883`).
+    let mut mqtt = addr;
+    mqtt.set_port(8883);
+    json!({
+        "apiServer": format!("http://{addr}"),
+        "mqttServer": format!("mqtts://{mqtt}"),
+        "webSocketServer": format!("ws://{addr}"),
+    })
 }
 
 fn offline(appliance: &Appliance) -> Refusal {

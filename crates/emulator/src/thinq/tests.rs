@@ -314,33 +314,34 @@ async fn route_stays_on_loopback_when_listening_on_every_interface() {
 
 #[test]
 fn countries_map_to_the_sdk_regions() {
-    use super::router::region_of;
+    // The cloud looks up x-country exactly as sent, in devfault-thinq's one table.
+    use devfault_thinq::region::{COUNTRIES, Region};
+    let region_of = |country| Region::of_code(country).map(Region::as_str);
     assert_eq!(region_of("US"), Some("aic"));
     assert_eq!(region_of("DE"), Some("eic"));
     assert_eq!(region_of("XK"), Some("eic"));
     assert_eq!(region_of("KR"), Some("kic"));
     assert_eq!(region_of("ZZ"), None);
     assert_eq!(region_of("us"), None, "the SDK sends upper case");
-    // region_of searches each list by halves: every list must be sorted, every country in one.
-    for (region, countries) in super::router::REGIONS {
-        assert!(countries.windows(2).all(|w| w[0] < w[1]), "{region} is not sorted");
-        for country in *countries {
-            assert_eq!(region_of(country), Some(*region), "{country}");
-        }
+    // of_code searches the table by halves: it must be sorted, every country in it once.
+    assert!(COUNTRIES.windows(2).all(|w| w[0].0 < w[1].0), "COUNTRIES is not sorted");
+    for (country, region) in COUNTRIES {
+        assert_eq!(Region::of_code(country), Some(*region), "{country}");
     }
 }
 
 #[test]
 fn paths_match_patterns_segment_for_segment() {
-    use super::router::matches;
-    assert_eq!(matches("/devices/{id}/state", "/devices/ac-1/state"), Some(Some("ac-1")));
-    assert_eq!(matches("/devices", "/devices"), Some(None));
+    use devfault_thinq::endpoint::Endpoint;
+    let state = Endpoint::GetDeviceStatus;
+    assert_eq!(state.device_in("/devices/ac-1/state"), Some(Some("ac-1")));
+    assert_eq!(Endpoint::GetDeviceList.device_in("/devices"), Some(None));
     for path in ["/devices//state", "/devices/a/b/state", "/devices/a/state/", "/devices/a"] {
-        assert_eq!(matches("/devices/{id}/state", path), None, "{path}");
+        assert_eq!(state.device_in(path), None, "{path}");
     }
-    assert_eq!(matches("/devices/{id}/profile", "/devices/energy/x/profile"), None);
-    assert_eq!(matches("/devices", "/devices/"), None);
-    assert_eq!(matches("/push/{id}/subscribe", "/push/subscribe"), None);
+    assert_eq!(Endpoint::GetDeviceProfile.device_in("/devices/energy/x/profile"), None);
+    assert_eq!(Endpoint::GetDeviceList.device_in("/devices/"), None);
+    assert_eq!(Endpoint::PostPushSubscribe.device_in("/push/subscribe"), None);
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 use tower::ServiceExt;
 
-use crate::bravia::{Display, DisplayConfig, router};
+use crate::bravia::{DisplayConfig, VirtualDisplay, router};
 
 /// Every network wait of the tests is bounded by this.
 pub const LIMIT: Duration = Duration::from_secs(20);
@@ -23,7 +23,7 @@ pub const LIMIT: Duration = Duration::from_secs(20);
 /// A display served on a loopback port; the server stops when this is dropped.
 pub struct Server {
     pub addr: SocketAddr,
-    pub display: Arc<Display>,
+    pub display: Arc<VirtualDisplay>,
     task: JoinHandle<()>,
 }
 
@@ -35,7 +35,7 @@ impl Drop for Server {
 
 /// Serves a new display made with `config`.
 pub async fn serve(config: DisplayConfig) -> Server {
-    let display = Arc::new(Display::new("bravia-test".to_owned(), config));
+    let display = Arc::new(VirtualDisplay::new("bravia-test".to_owned(), config));
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("local address");
     let app = router(Arc::clone(&display));
@@ -143,14 +143,14 @@ pub fn assert_code(response: &HttpResponse, status: u16, code: u32) -> String {
 pub fn result(response: &HttpResponse) -> Vec<Value> {
     let decoded = decode(response);
     assert!(decoded.is_conforming(), "{:?}", decoded.findings);
-    match decoded.outcome {
-        devfault_bravia::wire::Outcome::Success { result, .. } => result,
+    match decoded.body {
+        devfault_bravia::wire::ResponseBody::Success { result, .. } => result,
         other => panic!("not a success: {other:?} ({:?})", String::from_utf8_lossy(&response.body)),
     }
 }
 
 /// A request answered by the router without a socket.
-pub async fn oneshot(display: &Arc<Display>, request: Request<Body>) -> HttpResponse {
+pub async fn oneshot(display: &Arc<VirtualDisplay>, request: Request<Body>) -> HttpResponse {
     let response = router(Arc::clone(display)).oneshot(request).await.expect("infallible");
     let status = response.status().as_u16();
     let headers = response
@@ -173,7 +173,7 @@ pub fn request(path: &str, headers: &[(&str, &str)], body: String) -> Request<Bo
 
 /// A JSON-RPC call with the default PSK, without a socket.
 pub async fn rpc(
-    display: &Arc<Display>,
+    display: &Arc<VirtualDisplay>,
     service: &str,
     method: &str,
     params: Value,
@@ -184,6 +184,6 @@ pub async fn rpc(
 }
 
 /// A display with `config`, not served.
-pub fn display(config: DisplayConfig) -> Arc<Display> {
-    Arc::new(Display::new("bravia-test".to_owned(), config))
+pub fn display(config: DisplayConfig) -> Arc<VirtualDisplay> {
+    Arc::new(VirtualDisplay::new("bravia-test".to_owned(), config))
 }

@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
 use super::client::{PSK, assert_code, body, display, oneshot, request, result, rpc};
-use crate::bravia::{AuthMode, DisplayConfig, IrccPath, Quirks, StandbyError};
+use crate::bravia::{AuthMode, DisplayConfig, IrccPath, Quirks, StandbyReply};
 use crate::device::Device;
 
 const NETFLIX: &str = "com.sony.dtv.com.netflix.ninja.com.netflix.ninja.MainActivity";
@@ -175,8 +175,8 @@ async fn setters_change_what_getters_return() {
     assert_eq!(got[0][0]["candidate"], json!([{"min": 0, "max": 50, "step": 1}]));
     result(&rpc(&tv, "videoScreen", "setSceneSetting", json!([{"value": "general"}]), "1.0").await);
     assert_eq!(
-        result(&rpc(&tv, "videoScreen", "getSceneSetting", json!([]), "1.0").await),
-        vec![json!({"value": "general"})]
+        result(&rpc(&tv, "videoScreen", "getSceneSetting", json!([]), "1.0").await)[0]["currentValue"],
+        "general"
     );
 }
 
@@ -478,7 +478,7 @@ async fn standby_answers_per_quirk() {
     result(&rpc(&tv, "system", "getInterfaceInformation", json!([]), "1.0").await);
 
     let quirk = DisplayConfig {
-        quirks: Quirks { standby_error: StandbyError::DisplayOff, ..Quirks::default() },
+        quirks: Quirks { standby_error: StandbyReply::DisplayOff, ..Quirks::default() },
         ..DisplayConfig::default()
     };
     let tv = display(quirk);
@@ -629,7 +629,7 @@ async fn restart_window_and_reboot() {
 /// must follow every way the state changes, and an absurd window must not panic.
 #[tokio::test]
 async fn the_lock_free_reads_follow_every_change() {
-    use crate::bravia::{Display, Power};
+    use crate::bravia::{Power, VirtualDisplay};
     let tv = display(DisplayConfig::default());
     assert_eq!(tv.power(), Power::Active);
     result(&rpc(&tv, "system", "setPowerStatus", json!([{"status": false}]), "1.0").await);
@@ -641,7 +641,7 @@ async fn the_lock_free_reads_follow_every_change() {
     assert_eq!(tv.power(), Power::Unreachable);
     tv.reset();
     assert_eq!(tv.power(), Power::Active);
-    let standby = Display::with_state(
+    let standby = VirtualDisplay::with_state(
         "bravia-9".to_owned(),
         DisplayConfig::default(),
         &json!({"power": "standby"}),
@@ -689,7 +689,7 @@ fn provocations_cover_every_documented_code_in_every_setup() {
         .map(|e| e.code.to_string())
         .collect();
     for auth in [AuthMode::None, AuthMode::Psk, AuthMode::Pin, AuthMode::PskAndPin] {
-        for standby_error in [StandbyError::NotPowerOn, StandbyError::DisplayOff] {
+        for standby_error in [StandbyReply::NotPowerOn, StandbyReply::DisplayOff] {
             let config = DisplayConfig {
                 auth,
                 quirks: Quirks { standby_error, ..Quirks::default() },
@@ -724,7 +724,7 @@ fn provocations_cover_every_documented_code_in_every_setup() {
 #[test]
 fn display_is_a_shareable_device() {
     fn shareable<T: Send + Sync + 'static>() {}
-    shareable::<crate::bravia::Display>();
+    shareable::<crate::bravia::VirtualDisplay>();
     let device: std::sync::Arc<dyn Device> = display(DisplayConfig::default());
     assert_eq!((device.id(), device.api()), ("bravia-test", "bravia"));
 }
@@ -732,15 +732,16 @@ fn display_is_a_shareable_device() {
 #[test]
 fn with_state_sets_the_baseline_reset_returns_to() {
     let patch = json!({"power": "standby", "public_key": false});
-    let tv = crate::bravia::Display::with_state("b".to_owned(), DisplayConfig::default(), &patch)
-        .unwrap();
+    let tv =
+        crate::bravia::VirtualDisplay::with_state("b".to_owned(), DisplayConfig::default(), &patch)
+            .unwrap();
     tv.set_state(&json!({"power": "active"})).unwrap();
     tv.reset();
     assert_eq!(
         (&tv.state()["power"], &tv.state()["public_key"]),
         (&json!("standby"), &json!(false))
     );
-    let error = crate::bravia::Display::with_state(
+    let error = crate::bravia::VirtualDisplay::with_state(
         "b".to_owned(),
         DisplayConfig::default(),
         &json!({"wol": 1}),

@@ -14,13 +14,14 @@ use tokio::net::TcpStream;
 use super::client::{
     LIMIT, PSK, assert_code, body, call, post, post_bytes, result, send, send_raw, serve,
 };
-use crate::bravia::{AuthMode, DisplayConfig, Quirks, StandbyError};
+use crate::bravia::{AuthMode, DisplayConfig, Quirks, StandbyReply};
 use crate::device::Device;
 
 /// The codes with a `natural` provocation that a test below provokes over a socket.
 pub(super) const NATURAL_TESTED: &[&str] = &[
-    "401", "403", "404", "413", "414", "501", "503", "2", "3", "5", "7", "12", "14", "15", "40002",
-    "40003", "40004", "40005", "40800", "40801", "41001", "41014", "41015", "41400", "41401",
+    "401", "403", "404", "413", "414", "501", "503", "2", "3", "5", "7", "12", "14", "15", "40000",
+    "40001", "40002", "40003", "40004", "40005", "40600", "40800", "40801", "41000", "41001",
+    "41002", "41003", "41014", "41015", "41020", "41022", "41023", "41024", "41400", "41401",
     "41402", "41403", "42400",
 ];
 
@@ -424,7 +425,7 @@ async fn code_40004_one_setting_of_several_fails() {
 
 #[tokio::test]
 async fn code_40005_standby_with_the_quirk() {
-    let quirks = Quirks { standby_error: StandbyError::DisplayOff, ..Quirks::default() };
+    let quirks = Quirks { standby_error: StandbyReply::DisplayOff, ..Quirks::default() };
     let server = serve(DisplayConfig { quirks, ..DisplayConfig::default() }).await;
     server.display.set_state(&json!({"power": "standby"})).unwrap();
     let answer = call(server.addr, "audio", "getVolumeInformation", json!([]), "1.0").await;
@@ -637,4 +638,153 @@ async fn a_thousand_connections_at_once() {
     assert!(ok >= 64, "at least the first 64 are served: {ok} ok, {busy} busy, {closed} closed");
     // Still up.
     result(&call(server.addr, "system", "getPowerStatus", json!([]), "1.0").await);
+}
+
+/// The layout the display starts with, as `requestToNotifyScreenState` takes it.
+fn initial_layout() -> Value {
+    json!([{"multiScreenMode": "single", "pipSubScreenPosition": "invalid",
+            "audioSourceScreen": "main", "option": {"internetTVMode": false}}])
+}
+
+#[tokio::test]
+async fn code_40000_an_unchanged_layout_long_poll_times_out() {
+    let server = serve(DisplayConfig {
+        notify_hold: Duration::from_millis(300),
+        ..DisplayConfig::default()
+    })
+    .await;
+    let started = Instant::now();
+    let answer =
+        call(server.addr, "videoScreen", "requestToNotifyScreenState", initial_layout(), "1.1")
+            .await;
+    assert_code(&answer, 200, 40000);
+    assert!(started.elapsed() >= Duration::from_millis(300), "held for notify_hold");
+}
+
+#[tokio::test]
+async fn code_40001_one_long_poll_too_many() {
+    let server =
+        serve(DisplayConfig { notify_hold: Duration::from_secs(3), ..DisplayConfig::default() })
+            .await;
+    let max = crate::bravia::screen::MAX_WATCHERS;
+    let mut held = Vec::new();
+    for id in 0..max {
+        let addr = server.addr;
+        let request = body("requestToNotifyScreenState", initial_layout(), "1.1", id as u64 + 1);
+        held.push(tokio::spawn(
+            async move { post(addr, "/sony/videoScreen", &[PSK], &request).await },
+        ));
+    }
+    // Until the held ones have started waiting.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let extra = body("requestToNotifyScreenState", initial_layout(), "1.1", 99);
+    assert_code(&post(server.addr, "/sony/videoScreen", &[PSK], &extra).await, 200, 40001);
+    // A layout change answers the held ones, and frees their places.
+    server.display.set_state(&json!({"screen": {"mode": "PAP"}})).unwrap();
+    for task in held {
+        let answer = tokio::time::timeout(LIMIT, task).await.expect("answered").expect("joined");
+        assert_eq!(result(&answer)[0]["multiScreenMode"], "PAP");
+    }
+    let after =
+        call(server.addr, "videoScreen", "requestToNotifyScreenState", initial_layout(), "1.1")
+            .await;
+    assert_eq!(result(&after)[0]["multiScreenMode"], "PAP");
+}
+
+#[tokio::test]
+async fn code_40600_a_layout_setter_during_a_layout_change() {
+    let server = serve(DisplayConfig {
+        screen_change_delay: Duration::from_millis(600),
+        ..DisplayConfig::default()
+    })
+    .await;
+    let pip = json!([{"mode": "PIP"}]);
+    result(&call(server.addr, "videoScreen", "setMultiScreenMode", pip, "1.0").await);
+    let position = json!([{"position": "leftTop"}]);
+    let during =
+        call(server.addr, "videoScreen", "setPipSubScreenPosition", position.clone(), "1.0").await;
+    assert_code(&during, 200, 40600);
+    let again =
+        call(server.addr, "videoScreen", "setMultiScreenMode", json!([{"mode": "PAP"}]), "1.0")
+            .await;
+    assert_code(&again, 200, 40600);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    result(&call(server.addr, "videoScreen", "setPipSubScreenPosition", position, "1.0").await);
+    assert_eq!(server.display.state()["screen"]["pip_position"], "leftTop");
+}
+
+#[tokio::test]
+async fn code_41000_41001_41003_deleting_recordings() {
+    let server = serve(DisplayConfig::default()).await;
+    let delete = |uri: &str| json!([{"uri": uri}]);
+    let protected =
+        call(server.addr, "avContent", "deleteContent", delete("storage:usb1?id=2"), "1.0").await;
+    assert_code(&protected, 200, 41000);
+    let missing =
+        call(server.addr, "avContent", "deleteContent", delete("storage:usb1?id=42"), "1.0").await;
+    assert_code(&missing, 200, 41001);
+    let all = call(server.addr, "avContent", "deleteContent", delete("storage:usb1"), "1.0").await;
+    assert_code(&all, 200, 41003);
+    // The unprotected ones went, the protected one stayed.
+    let left: Vec<Value> = server.display.state()["recordings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["uri"].clone())
+        .collect();
+    assert_eq!(left, [json!("storage:usb1?id=2")]);
+}
+
+#[tokio::test]
+async fn code_41002_a_storage_without_recordings() {
+    let server =
+        serve(DisplayConfig { slow_method_delay: Duration::ZERO, ..DisplayConfig::default() })
+            .await;
+    server.display.set_state(&json!({"recordings": []})).unwrap();
+    let answer = call(
+        server.addr,
+        "avContent",
+        "getContentList",
+        json!([{"source": "storage:usb1"}]),
+        "1.0",
+    )
+    .await;
+    assert_code(&answer, 200, 41002);
+}
+
+#[tokio::test]
+async fn code_41020_a_storage_that_is_not_there() {
+    let server = serve(DisplayConfig::default()).await;
+    let answer =
+        call(server.addr, "system", "getStorageList", json!([{"uri": "storage:usb9"}]), "1.1")
+            .await;
+    assert_code(&answer, 200, 41020);
+    let unmount = json!([{"uri": "storage:usb1", "action": "unmount"}]);
+    result(&call(server.addr, "system", "mountStorage", unmount, "1.0").await);
+    let answer =
+        call(server.addr, "avContent", "deleteContent", json!([{"uri": "storage:usb1"}]), "1.0")
+            .await;
+    assert_code(&answer, 200, 41020);
+}
+
+#[tokio::test]
+async fn code_41022_protecting_what_is_not_a_recording() {
+    let server = serve(DisplayConfig::default()).await;
+    let params = json!([{"uri": "extInput:hdmi?port=1", "isProtected": true}]);
+    let answer = call(server.addr, "avContent", "setDeleteProtection", params, "1.0").await;
+    assert_code(&answer, 200, 41022);
+}
+
+#[tokio::test]
+async fn code_41023_41024_favourite_lists() {
+    let server = serve(DisplayConfig::default()).await;
+    let unknown = json!([{"favSource": "fav:9", "contents": []}]);
+    let answer = call(server.addr, "avContent", "setFavoriteContentList", unknown, "1.0").await;
+    assert_code(&answer, 200, 41023);
+    let input = json!([{"favSource": "fav:1", "contents": ["extInput:hdmi?port=1"]}]);
+    let answer = call(server.addr, "avContent", "setFavoriteContentList", input, "1.0").await;
+    assert_code(&answer, 200, 41024);
+    let recording = json!([{"uri": "storage:usb1?id=1", "visibility": "invisible"}]);
+    let answer = call(server.addr, "avContent", "setTvContentVisibility", recording, "1.0").await;
+    assert_code(&answer, 200, 41024);
 }

@@ -64,3 +64,56 @@ fn the_table_has_no_duplicate_rows_and_every_service_is_served() {
         assert!(services.contains(&service.as_str()), "{service} is in the dump, not served");
     }
 }
+
+/// The whole answer, over a socket: for every service of the dump, `getSupportedApiInfo`
+/// answers exactly the dump's object, method by method in the dump's order, version by
+/// version, auth level by auth level, and nothing more.
+#[tokio::test]
+async fn supported_api_info_equals_the_real_dump() {
+    let server = super::client::serve(crate::bravia::DisplayConfig::default()).await;
+    let mut methods = 0;
+    for real in dumps() {
+        let service = real["service"].as_str().expect("a service name");
+        let answer = super::client::call(
+            server.addr,
+            "guide",
+            "getSupportedApiInfo",
+            serde_json::json!([{"services": [service]}]),
+            "1.0",
+        )
+        .await;
+        let result = super::client::result(&answer);
+        let ours = &result[0][0];
+        let (our_apis, real_apis) =
+            (ours["apis"].as_array().unwrap(), real["apis"].as_array().unwrap());
+        for (i, real_api) in real_apis.iter().enumerate() {
+            let our_api = our_apis.get(i).unwrap_or_else(|| {
+                panic!("{service}: no method #{i}, the dump has {}", real_api["name"])
+            });
+            assert_eq!(our_api["name"], real_api["name"], "{service}: method #{i}");
+            let (our_versions, real_versions) =
+                (our_api["versions"].as_array().unwrap(), real_api["versions"].as_array().unwrap());
+            assert_eq!(
+                our_versions.len(),
+                real_versions.len(),
+                "{service}.{}: versions",
+                real_api["name"]
+            );
+            for (ours, real) in our_versions.iter().zip(real_versions) {
+                assert_eq!(ours["version"], real["version"], "{service}.{}", real_api["name"]);
+                assert_eq!(
+                    ours.get("authLevel"),
+                    real.get("authLevel"),
+                    "{service}.{} {}",
+                    real_api["name"],
+                    real["version"]
+                );
+            }
+        }
+        assert_eq!(our_apis.len(), real_apis.len(), "{service}: methods beyond the dump");
+        assert_eq!(ours, &real, "{service}: the whole object");
+        methods += real_apis.len();
+    }
+    // The catalog the issue counts: 78 methods (getMethodTypes and getVersions in each of 7).
+    assert_eq!(methods, 78);
+}

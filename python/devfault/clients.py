@@ -1,0 +1,229 @@
+"""The real Python clients, pointed at an emulator, with no monkey-patching left to the caller.
+
+Each helper imports its client library when called: the package itself needs none of them.
+
+- pybravia (Home Assistant's BRAVIA backend): `pybravia_client(emu)`. pybravia refuses
+  `host:port`; its base URL is set to the display's port. Its Wake-on-LAN sender is replaced on
+  the client by one that records the packet instead of broadcasting it.
+- braviaproapi: `braviaproapi_client(emu)` (it takes `host:port` as it is).
+- LG's thinqconnect: `thinq_api(emu)`, an async context manager yielding a `ThinQApi` whose one
+  URL builder names the emulator's cloud, on an aiohttp session whose resolver refuses every
+  host name, so nothing it sends can leave loopback; `thinq_tls_api(emu)` leaves the SDK
+  untouched and resolves `*.lgthinq.com` to the emulator's TLS listener instead.
+
+thinqconnect's MQTT client (`ThinQMQTTClient`) has no helper yet: the emulator's ThinQ event
+path is not built, and the client would fetch a root certificate from the internet.
+"""
+
+from __future__ import annotations
+
+import socket
+import urllib.parse
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from .emulator import Emulator, EmulatorError
+
+if TYPE_CHECKING:  # pragma: no cover - the client libraries are optional
+    import aiohttp
+
+__all__ = [
+    "LG_HOSTS",
+    "braviaproapi_client",
+    "lg_hosts_resolver",
+    "local_thinq_api",
+    "loopback_session",
+    "pybravia_client",
+    "thinq_api",
+    "thinq_tls_api",
+]
+
+#: The ThinQ Connect hosts of the SDK's three regions (the TLS certificate names them).
+LG_HOSTS = ("api-kic.lgthinq.com", "api-aic.lgthinq.com", "api-eic.lgthinq.com")
+#: The `x-client-id` the helpers send unless told otherwise.
+DEFAULT_CLIENT_ID = "devfault-python"
+
+
+def pybravia_client(
+    emulator: Emulator, display: int = 0, *, session: aiohttp.ClientSession | None = None
+) -> Any:
+    """A `pybravia.BraviaClient` for one display of `emulator`.
+
+    Its Wake-on-LAN packets (`turn_on()`, `send_wol_req()`) are appended to the client's
+    `wol_packets` list instead of being broadcast on the network.
+    """
+    from pybravia import BraviaClient
+    from yarl import URL
+
+    target = emulator.display(display)
+    client = BraviaClient(host=target.host, session=session)
+    client._base_url = URL.build(scheme="http", host=target.host, port=target.port)
+    packets: list[bytes] = []
+
+    def record_wol_packet(packet: bytes) -> None:
+        packets.append(packet)
+
+    # Set on the instance, not the class: other clients of the process are left as they are.
+    setattr(client, "wol_packets", packets)
+    setattr(client, "_send_wol_packet", record_wol_packet)
+    return client
+
+
+def braviaproapi_client(
+    emulator: Emulator, display: int = 0, *, passcode: str | None = None
+) -> Any:
+    """A `braviaproapi.BraviaClient` for one display, with the emulator's PSK (or `passcode`)."""
+    from braviaproapi import BraviaClient  # type: ignore[import-untyped,unused-ignore]
+
+    target = emulator.display(display)
+    key = passcode if passcode is not None else (emulator.psk or "0000")
+    return BraviaClient(host=f"{target.host}:{target.port}", passcode=key)
+
+
+def _loopback_only_resolver() -> Any:
+    from aiohttp.abc import AbstractResolver
+
+    class LoopbackOnlyResolver(AbstractResolver):
+        """Refuses every host name: aiohttp resolves nothing for an IP literal, so only a
+        request that escaped the URL override (to a real LG host) ever gets here."""
+
+        async def resolve(
+            self, host: str, port: int = 0, family: int = socket.AF_INET
+        ) -> list[Any]:
+            raise OSError(f"a request tried to resolve {host!r}: only 127.0.0.1 may be reached")
+
+        async def close(self) -> None:
+            pass
+
+    return LoopbackOnlyResolver()
+
+
+def lg_hosts_resolver(port: int) -> Any:
+    """An aiohttp resolver that maps `*.lgthinq.com` to `127.0.0.1:port` and refuses every
+    other name; the names it resolved are in its `resolved` list."""
+    from aiohttp.abc import AbstractResolver
+
+    class LgHostsToLoopback(AbstractResolver):
+        def __init__(self) -> None:
+            self.resolved: list[str] = []
+
+        async def resolve(
+            self, host: str, port_: int = 0, family: int = socket.AF_INET
+        ) -> list[Any]:
+            if not host.endswith(".lgthinq.com"):
+                raise OSError(f"a request tried to resolve {host!r}: only *.lgthinq.com is mapped")
+            self.resolved.append(host)
+            return [
+                {
+                    "hostname": host,
+                    "host": "127.0.0.1",
+                    "port": port,
+                    "family": socket.AF_INET,
+                    "proto": 0,
+                    "flags": socket.AI_NUMERICHOST,
+                }
+            ]
+
+        async def close(self) -> None:
+            pass
+
+    return LgHostsToLoopback()
+
+
+def loopback_session() -> aiohttp.ClientSession:
+    """An aiohttp session whose resolver refuses every host name (IP literals need none)."""
+    import aiohttp
+
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(resolver=_loopback_only_resolver()))
+
+
+_LOCAL_THINQ_API: type | None = None
+
+
+def _local_thinq_api_class() -> type:
+    """`ThinQApi` with its one URL builder pointed at a base URL (built once, on first use)."""
+    global _LOCAL_THINQ_API
+    if _LOCAL_THINQ_API is None:
+        from thinqconnect import ThinQApi  # type: ignore[import-untyped,unused-ignore]
+
+        class LocalThinQApi(ThinQApi):  # type: ignore[misc,unused-ignore]
+            """LG's `ThinQApi`, every request sent to `base_url` (an emulator's cloud)."""
+
+            def __init__(self, *args: Any, base_url: str, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                parts = urllib.parse.urlsplit(base_url)
+                if parts.scheme != "http" or parts.hostname != "127.0.0.1" or parts.port is None:
+                    raise EmulatorError(
+                        f"the ThinQ base URL must be http://127.0.0.1:PORT, not {base_url!r}"
+                    )
+                self.base_url = base_url.rstrip("/")
+
+            def _get_url_from_endpoint(self, endpoint: str) -> str:
+                return f"{self.base_url}/{endpoint}"
+
+        _LOCAL_THINQ_API = LocalThinQApi
+    return _LOCAL_THINQ_API
+
+
+def local_thinq_api(
+    emulator: Emulator,
+    session: aiohttp.ClientSession,
+    *,
+    token: str | None = None,
+    country: str = "US",
+    client_id: str = DEFAULT_CLIENT_ID,
+) -> Any:
+    """A `thinqconnect.ThinQApi` on `session` (use loopback_session()) that sends every
+    request to the emulator's cloud, as user 1 unless `token` says otherwise."""
+    return _local_thinq_api_class()(
+        session=session,
+        access_token=emulator.thinq_token if token is None else token,
+        country_code=country,
+        client_id=client_id,
+        base_url=emulator.thinq_url,
+    )
+
+
+@asynccontextmanager
+async def thinq_api(
+    emulator: Emulator,
+    *,
+    token: str | None = None,
+    country: str = "US",
+    client_id: str = DEFAULT_CLIENT_ID,
+) -> AsyncIterator[Any]:
+    """`async with thinq_api(emu) as api:` a `ThinQApi` on a fresh loopback-only session."""
+    async with loopback_session() as session:
+        yield local_thinq_api(emulator, session, token=token, country=country, client_id=client_id)
+
+
+@asynccontextmanager
+async def thinq_tls_api(
+    emulator: Emulator,
+    *,
+    token: str | None = None,
+    country: str = "DE",
+    client_id: str = DEFAULT_CLIENT_ID,
+) -> AsyncIterator[Any]:
+    """`async with thinq_tls_api(emu) as api:` the SDK's `ThinQApi` untouched, its real
+    `https://api-*.lgthinq.com` URLs resolved to the emulator's TLS listener (start it with
+    `thinq_tls=True`), certificate verification off (it is self-signed). The resolver is
+    `api.devfault_resolver`; its `resolved` list names the hosts the SDK asked for."""
+    import aiohttp
+    from thinqconnect import ThinQApi  # type: ignore[import-untyped,unused-ignore]
+
+    port = urllib.parse.urlsplit(emulator.thinq_tls_url).port
+    if port is None:
+        raise EmulatorError(f"the TLS URL {emulator.thinq_tls_url!r} names no port")
+    resolver = lg_hosts_resolver(port)
+    connector = aiohttp.TCPConnector(resolver=resolver, ssl=False)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        api = ThinQApi(
+            session=session,
+            access_token=emulator.thinq_token if token is None else token,
+            country_code=country,
+            client_id=client_id,
+        )
+        setattr(api, "devfault_resolver", resolver)
+        yield api
