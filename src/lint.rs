@@ -53,14 +53,13 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<Outcome> {
         match Registry::from_toml(&text) {
             Ok(registry) => writeln!(
                 out,
-                "{}: ok — {} ({}), {} entries, {} areas, {} group{}",
+                "{}: ok — {} ({}), {}, {}, {}",
                 path.display(),
                 registry.name(),
                 registry.api(),
-                registry.entries().len(),
-                registry.areas().len(),
-                registry.groups().len(),
-                if registry.groups().len() == 1 { "" } else { "s" }
+                counted(registry.entries().len(), "entry", "entries"),
+                counted(registry.areas().len(), "area", "areas"),
+                counted(registry.groups().len(), "group", "groups"),
             )?,
             Err(problems) => {
                 outcome = Outcome::NotFound;
@@ -78,4 +77,9 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<Outcome> {
         }
     }
     Ok(outcome)
+}
+
+/// `1 entry`, `2 entries`.
+fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

@@ -8,6 +8,7 @@ mod client_bravia;
 mod client_thinq;
 mod dashboard;
 mod decode;
+mod hardening;
 mod lint;
 mod report;
 mod serve;
