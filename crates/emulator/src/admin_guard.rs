@@ -21,6 +21,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use subtle::ConstantTimeEq;
 
+use crate::dashboard::wants_html;
 use crate::faults::json_error;
 
 /// The largest admin request body: 8 MiB, room for the most fault rules one request may add.
@@ -84,8 +85,19 @@ pub fn guard(router: Router, guard: AdminGuard) -> Router {
         .layer(DefaultBodyLimit::disable())
 }
 
+/// True for the dashboard's page and files (`GET /ui/...`, and `GET /` from a browser): they
+/// hold no data, and the page must load to ask its user for the token (each of its calls to
+/// the API then carries it).
+fn is_dashboard_page(request: &Request) -> bool {
+    let path = request.uri().path();
+    request.method() == axum::http::Method::GET
+        && (path.starts_with("/ui/") || (path == "/" && wants_html(request.headers())))
+}
+
 async fn check(State(guard): State<Arc<AdminGuard>>, request: Request, next: Next) -> Response {
-    if let Some(token) = &guard.token {
+    if let Some(token) = &guard.token
+        && !is_dashboard_page(&request)
+    {
         let given = request
             .headers()
             .get(header::AUTHORIZATION)
@@ -196,6 +208,35 @@ mod tests {
                 .await
                 .response();
         assert_eq!((right.status, right.body.as_slice()), (200, b"hi".as_slice()));
+    }
+
+    /// The dashboard's page loads without the token (it asks for it), the API behind it does
+    /// not answer without it.
+    #[tokio::test]
+    async fn the_dashboard_page_loads_without_the_token_and_nothing_else_does() {
+        let admin = Arc::new(crate::admin::Admin::new(
+            Arc::new(crate::faults::Faults::new(1)),
+            Arc::new(crate::journal::Journal::new(10)),
+        ));
+        let router = guard(
+            crate::admin::router(admin),
+            AdminGuard { token: Some("s3cret".to_owned()), ..AdminGuard::default() },
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        let html = [("Accept", "text/html,application/json")];
+        for (path, headers, want) in [
+            ("/ui/", &[][..], 200),
+            ("/ui/app.js", &[][..], 200),
+            ("/", &html[..], 200),
+            ("/", &[][..], 401),
+            ("/devices", &html[..], 401),
+            ("/journal", &[][..], 401),
+        ] {
+            let got = request(addr, "GET", path, headers, "", WAIT).await.response();
+            assert_eq!(got.status, want, "GET {path} {headers:?}");
+        }
     }
 
     #[tokio::test]
