@@ -16,7 +16,7 @@
 //! use devfault_emulator::bravia::{VirtualDisplay, DisplayConfig, router};
 //! use devfault_emulator::device::Device;
 //!
-//! let display = Arc::new(Display::new("bravia-0".to_owned(), DisplayConfig::default()));
+//! let display = Arc::new(VirtualDisplay::new("bravia-0".to_owned(), DisplayConfig::default()));
 //! display.set_state(&serde_json::json!({"power": "standby", "volume": {"speaker": 30}})).unwrap();
 //! assert_eq!(display.state()["volume"]["speaker"]["volume"], 30);
 //! let _app: axum::Router = router(display);
