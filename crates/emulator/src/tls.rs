@@ -62,8 +62,8 @@ pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// kernel's backlog until one finishes.
 pub const MAX_PENDING_HANDSHAKES: usize = 256;
 
-/// The protocol offered in ALPN: the emulator's servers speak HTTP/1.1 only.
-const ALPN_HTTP_1_1: &[u8] = b"http/1.1";
+/// The protocol offered in ALPN: the emulator's servers speak HTTP/1.1.
+pub const ALPN_HTTP_1_1: &[u8] = b"http/1.1";
 
 /// Making the certificate or the TLS configuration failed.
 #[derive(Debug)]
@@ -149,7 +149,16 @@ pub struct TlsListener<L: Listener> {
     inner: L,
     acceptor: TlsAcceptor,
     handshakes: JoinSet<Handshake<L>>,
+    divert: Option<Diversion<L>>,
 }
+
+/// What a [`TlsListener`] does with a connection that negotiated another ALPN protocol than
+/// HTTP: takes it over (the ThinQ cloud's listener hands `x-amzn-mqtt-ca` to its MQTT broker,
+/// one port serving HTTPS and MQTT as AWS IoT does on 443).
+pub type Divert<Io, Addr> = Arc<dyn Fn(TlsStream<Io>, Addr) + Send + Sync>;
+
+/// The ALPN protocol a listener diverts, and where to.
+type Diversion<L> = (&'static [u8], Divert<<L as Listener>::Io, <L as Listener>::Addr>);
 
 /// How one handshake ended: the TLS connection and its peer, or `None` when it failed.
 type Handshake<L> = Option<(TlsStream<<L as Listener>::Io>, <L as Listener>::Addr)>;
@@ -165,7 +174,17 @@ impl<L: Listener> fmt::Debug for TlsListener<L> {
 impl<L: Listener> TlsListener<L> {
     /// Wraps a bound listener.
     pub fn new(inner: L, acceptor: TlsAcceptor) -> TlsListener<L> {
-        TlsListener { inner, acceptor, handshakes: JoinSet::new() }
+        TlsListener { inner, acceptor, handshakes: JoinSet::new(), divert: None }
+    }
+
+    /// Hands connections that negotiated ALPN `protocol` to `divert` instead of axum.
+    pub fn with_divert(
+        mut self,
+        protocol: &'static [u8],
+        divert: Divert<L::Io, L::Addr>,
+    ) -> TlsListener<L> {
+        self.divert = Some((protocol, divert));
+        self
     }
 }
 
@@ -193,8 +212,14 @@ impl<L: Listener> Listener for TlsListener<L> {
                     });
                 }
                 Some(done) = self.handshakes.join_next(), if busy => {
-                    if let Ok(Some(connection)) = done {
-                        return connection;
+                    if let Ok(Some((stream, addr))) = done {
+                        if let Some((protocol, divert)) = &self.divert
+                            && stream.get_ref().1.alpn_protocol() == Some(*protocol)
+                        {
+                            divert(stream, addr);
+                            continue;
+                        }
+                        return (stream, addr);
                     }
                 }
             }
@@ -222,12 +247,18 @@ pub async fn serve_device_tls(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    axum::serve(
-        TlsListener::new(listener, acceptor),
-        router.into_make_service_with_connect_info::<ConnectionControl>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    serve_device_tls_diverting(TlsListener::new(listener, acceptor), router, shutdown).await
+}
+
+/// [`serve_device_tls`] on a listener made already (with a [`TlsListener::with_divert`]).
+pub async fn serve_device_tls_diverting(
+    listener: TlsListener<FaultListener>,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    axum::serve(listener, router.into_make_service_with_connect_info::<ConnectionControl>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Serves `router` over TLS on `listener` until `shutdown` resolves (then waits for the
