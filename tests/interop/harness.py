@@ -72,6 +72,7 @@ class Emulator:
         scenario: dict[str, Any] | None = None,
         thinq_rate_limit: int | None = None,
         thinq_tls: bool = False,
+        thinq_time_scale: int | None = None,
     ) -> None:
         self.name = name
         self.psk = psk
@@ -79,6 +80,7 @@ class Emulator:
         self.scenario = scenario
         self.thinq_rate_limit = thinq_rate_limit
         self.thinq_tls = thinq_tls
+        self.thinq_time_scale = thinq_time_scale
         self.thinq: dict[str, str] = {}
         self.proc: subprocess.Popen[bytes] | None = None
         self.workdir: Path | None = None
@@ -125,6 +127,10 @@ class Emulator:
         if self.thinq_tls:
             # The cloud's TLS listener, on a free port too (reported as thinq.tls_url).
             args += ["--thinq-tls", "127.0.0.1:0"]
+        # The MQTT broker on a free port too (reported as thinq.mqtt_url).
+        args += ["--thinq-mqtt", "127.0.0.1:0"]
+        if self.thinq_time_scale is not None:
+            args += ["--thinq-time-scale", str(self.thinq_time_scale)]
         if self.psk is not None:
             args += ["--psk", self.psk]
         if self.auth is not None:
@@ -218,6 +224,14 @@ class Emulator:
     def thinq_tls_url(self) -> str:
         """`https://127.0.0.1:PORT` of the cloud's TLS listener (with `thinq_tls=True`)."""
         return self._thinq_field("tls_url").rstrip("/")
+
+    def thinq_mqtt_url(self) -> str:
+        """`mqtts://127.0.0.1:PORT` of the cloud's MQTT broker, from the ready file."""
+        return self._thinq_field("mqtt_url")
+
+    def thinq_ca_file(self) -> str:
+        """The path of the cloud's CA certificate (PEM), from the ready file."""
+        return self._thinq_field("ca_pem")
 
     def thinq_token(self) -> str:
         """User 1's personal access token, from the ready file."""
