@@ -577,7 +577,11 @@ impl Faults {
     /// ThinQ placeholder.
     pub fn new(seed: u64) -> Faults {
         Faults {
-            codecs: vec![Arc::new(BraviaCodec), Arc::new(crate::thinq::ThinqCodec)],
+            codecs: vec![
+                Arc::new(BraviaCodec),
+                Arc::new(crate::thinq::ThinqCodec),
+                Arc::new(crate::thinq::mqtt::faults::MqttCodec),
+            ],
             max_hold: DEFAULT_MAX_HOLD,
             released: watch::Sender::new(false),
             rule_count: AtomicUsize::new(0),
@@ -916,6 +920,41 @@ impl Faults {
             } else {
                 rng.next_f64() < p
             }
+        })?;
+        let rule = &mut rules[index];
+        rule.fired += 1;
+        if let Some(count) = &mut rule.spec.count {
+            *count = count.saturating_sub(1);
+        }
+        let fired = rule.clone();
+        if fired.spec.count == Some(0) {
+            rules.remove(index);
+            self.rule_count.store(rules.len(), Ordering::Release);
+        }
+        Some(fired)
+    }
+
+    /// [`Faults::decide`] among the rules that name `request.api` in `match.api` only: for
+    /// an event path (ThinQ's MQTT) whose traffic rules written for HTTP must not touch.
+    pub fn decide_named(&self, request: &RequestInfo) -> Option<FaultRule> {
+        if !self.has_rules() {
+            return None;
+        }
+        let named =
+            self.lock().rules.iter().any(|r| r.spec.matcher.api.as_deref() == Some(&request.api));
+        if !named {
+            return None;
+        }
+        let mut inner = self.lock();
+        let Inner { rules, rng, .. } = &mut *inner;
+        let index = rules.iter().position(|rule| {
+            if rule.spec.matcher.api.as_deref() != Some(&request.api)
+                || !rule.spec.matcher.matches(request)
+            {
+                return false;
+            }
+            let p = rule.probability();
+            p >= 1.0 || (p > 0.0 && rng.next_f64() < p)
         })?;
         let rule = &mut rules[index];
         rule.fired += 1;

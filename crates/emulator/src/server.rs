@@ -456,6 +456,7 @@ pub async fn serve(
         hub.set_addr(tls.addr);
     }
     hub.set_journal(Arc::clone(&journal));
+    hub.set_faults(Arc::clone(&faults));
     let thinq = ThinqEndpoint {
         addr: thinq_addr,
         tls_addr: thinq_tls.as_ref().map(|tls| tls.addr),

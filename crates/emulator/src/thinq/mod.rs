@@ -613,7 +613,7 @@ impl Cloud {
             appliances: Vec::new(),
             by_id: HashMap::new(),
             addr: OnceLock::new(),
-            hub: Arc::new(Hub::default()),
+            hub: Hub::new(),
             config,
         };
         for (id, owner, device_type, alias, online, remote, reportable, patch) in HOUSEHOLD {

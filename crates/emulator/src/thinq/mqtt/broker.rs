@@ -40,8 +40,10 @@ use tokio_rustls::rustls::crypto::ring;
 use tokio_rustls::rustls::server::WebPkiClientVerifier;
 
 use super::ca::{CaError, client_id_of};
+use super::faults;
 use super::session::{MAX_IN_FLIGHT, Session};
 use super::{Hub, topic_of};
+use crate::faults::ActionKind;
 use crate::thinq::lock;
 
 /// The ALPN protocol AWS IoT serves MQTT under on port 443, and LG's SDK asks for there.
@@ -281,6 +283,30 @@ pub(crate) async fn connection<S>(
         let _ = write(&mut writer, &[Packet::ConnAck(ConnAck::new(code, false))]).await;
         return;
     }
+    if let Some(rule) = faults::decide(hub.faults(), "CONNECT", &client_id, &client_id, None) {
+        let fired = format!("fault rule {}", rule.id);
+        match rule.spec.action {
+            ActionKind::Code => {
+                let code = rule
+                    .resolved
+                    .as_ref()
+                    .and_then(|r| r.code.parse::<u8>().ok())
+                    .and_then(return_code)
+                    .unwrap_or(ConnectReturnCode::ServiceUnavailable);
+                hub.counters.refused.fetch_add(1, Ordering::Relaxed);
+                journal_connect(&format!("{} ({fired})", code as u8));
+                let _ = write(&mut writer, &[Packet::ConnAck(ConnAck::new(code, false))]).await;
+                return;
+            }
+            ActionKind::Reset => {
+                journal_connect(&format!("0, then closed ({fired})"));
+                let ack = ConnAck::new(ConnectReturnCode::Success, false);
+                let _ = write(&mut writer, &[Packet::ConnAck(ack)]).await;
+                return;
+            }
+            _ => {}
+        }
+    }
     let connection_id = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
     let session = hub.session(&client_id);
     let (session_present, resend) = {
@@ -366,7 +392,24 @@ where
                 Packet::PingReq => Some(Packet::PingResp),
                 Packet::Disconnect => return "DISCONNECT".to_owned(),
                 Packet::PubAck(ack) => {
-                    lock(&session.state).in_flight.remove(&ack.pkid);
+                    let withheld =
+                        faults::decide(hub.faults(), "PUBACK", &session.client_id, &topic, None)
+                            .is_some_and(|rule| rule.spec.action == ActionKind::NoAnswer);
+                    if !withheld {
+                        lock(&session.state).in_flight.remove(&ack.pkid);
+                    }
+                    None
+                }
+                Packet::Subscribe(_)
+                    if faults::decide(
+                        hub.faults(),
+                        "SUBSCRIBE",
+                        &session.client_id,
+                        &topic,
+                        None,
+                    )
+                    .is_some_and(|rule| rule.spec.action == ActionKind::NoAnswer) =>
+                {
                     None
                 }
                 Packet::Subscribe(subscribe) => {
@@ -484,6 +527,18 @@ fn take_outgoing(session: &Session, connection_id: u64, topic: &str) -> Option<V
         }
     }
     Some(out)
+}
+
+/// The CONNACK return code numbered `n` (1 to 5).
+fn return_code(n: u8) -> Option<ConnectReturnCode> {
+    Some(match n {
+        1 => ConnectReturnCode::RefusedProtocolVersion,
+        2 => ConnectReturnCode::BadClientId,
+        3 => ConnectReturnCode::ServiceUnavailable,
+        4 => ConnectReturnCode::BadUserNamePassword,
+        5 => ConnectReturnCode::NotAuthorized,
+        _ => return None,
+    })
 }
 
 fn packet_name(packet: &Packet) -> &'static str {

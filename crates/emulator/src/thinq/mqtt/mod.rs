@@ -15,6 +15,7 @@
 pub mod broker;
 pub mod ca;
 pub mod events;
+pub mod faults;
 pub(crate) mod session;
 
 use std::collections::{BTreeSet, HashMap};
@@ -26,6 +27,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
+use crate::faults::{ActionKind, Faults};
 use crate::journal::{Journal, JournalEntry, Outcome, RecordedRequest, now_rfc3339};
 use ca::{CaError, CloudCa};
 use events::{Event, PayloadStyle};
@@ -70,13 +72,23 @@ pub struct Hub {
     sessions: Mutex<HashMap<String, Arc<Session>>>,
     style: AtomicU8,
     journal: OnceLock<Arc<Journal>>,
+    faults: OnceLock<Arc<Faults>>,
     addr: OnceLock<SocketAddr>,
+    /// Itself, for deliveries a `delay` rule postpones (set by [`Hub::new`]).
+    me: OnceLock<std::sync::Weak<Hub>>,
     next_message: AtomicU64,
     /// What went through.
     pub counters: Counters,
 }
 
 impl Hub {
+    /// A hub that knows itself (delayed deliveries hold it weakly).
+    pub fn new() -> Arc<Hub> {
+        let hub = Arc::new(Hub::default());
+        let _ = hub.me.set(Arc::downgrade(&hub));
+        hub
+    }
+
     /// The CA, made now if none was set or made yet.
     pub fn ca(&self) -> Result<Arc<CloudCa>, CaError> {
         if let Some(ca) = self.ca.get() {
@@ -107,6 +119,15 @@ impl Hub {
     /// The journal MQTT exchanges go to (`serve` sets it).
     pub fn set_journal(&self, journal: Arc<Journal>) {
         let _ = self.journal.set(journal);
+    }
+
+    /// The fault rules the event path consults (`serve` sets them).
+    pub fn set_faults(&self, faults: Arc<Faults>) {
+        let _ = self.faults.set(faults);
+    }
+
+    pub(crate) fn faults(&self) -> Option<&Arc<Faults>> {
+        self.faults.get()
     }
 
     /// How payloads are written now.
@@ -221,8 +242,62 @@ impl Hub {
         let n = self.next_message.fetch_add(1, Ordering::Relaxed);
         let message_id = format!("devfault-event-{n:016}");
         let users = [format!("devfault-user-{}", owner + 1)];
-        let payload = Bytes::from(event.payload(&users, self.style(), &message_id));
-        self.deliver(&recipients, &payload, &event.device_id)
+        let topic = topic_of(&recipients[0]);
+        let rule = faults::decide(
+            self.faults(),
+            "PUBLISH",
+            &event.device_id,
+            &topic,
+            Some(&event.push_type),
+        );
+        let action = rule.as_ref().map(|r| r.spec.action);
+        let payload = match action {
+            Some(ActionKind::NonJsonBody) => {
+                let mut bare = event.clone();
+                bare.device_type = None;
+                Bytes::from(bare.payload(&users, self.style(), &message_id))
+            }
+            _ => Bytes::from(event.payload(&users, self.style(), &message_id)),
+        };
+        match (action, rule.as_ref().and_then(|r| r.spec.delay_ms)) {
+            (Some(ActionKind::NoAnswer), _) => {
+                let why = format!("dropped by fault rule {}", rule.as_ref().map_or(0, |r| r.id));
+                self.journal(
+                    &event.device_id,
+                    "PUBLISH",
+                    &topic,
+                    &[("x-mqtt-fault", &why)],
+                    &payload,
+                );
+                0
+            }
+            (Some(ActionKind::MalformedBody), _) => {
+                let half = payload.slice(..payload.len() / 2);
+                self.deliver(&recipients, &half, &event.device_id)
+            }
+            (Some(ActionKind::Reset), _) => {
+                self.deliver(&recipients, &payload, &event.device_id);
+                self.deliver(&recipients, &payload, &event.device_id)
+            }
+            (Some(ActionKind::Delay), Some(ms)) if ms > 0 => {
+                match (
+                    tokio::runtime::Handle::try_current(),
+                    self.me.get().and_then(std::sync::Weak::upgrade),
+                ) {
+                    (Ok(runtime), Some(hub)) => {
+                        let device = event.device_id.clone();
+                        let count = recipients.len();
+                        runtime.spawn(async move {
+                            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+                            hub.deliver(&recipients, &payload, &device);
+                        });
+                        count
+                    }
+                    _ => self.deliver(&recipients, &payload, &event.device_id),
+                }
+            }
+            _ => self.deliver(&recipients, &payload, &event.device_id),
+        }
     }
 
     /// Offers a written payload to the sessions of `recipients`; answers how many took it.

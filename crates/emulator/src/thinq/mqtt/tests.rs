@@ -412,3 +412,58 @@ async fn certificates_need_a_registered_client_and_a_good_csr() {
     assert_eq!(reply["response"]["mqttServer"], format!("mqtts://{broker}"));
     let _ = ConnAck::new(ConnectReturnCode::Success, false);
 }
+
+#[tokio::test]
+async fn fault_rules_of_the_event_path_refuse_drop_duplicate_and_strip() {
+    use crate::faults::{ActionKind, Match, RuleSpec};
+
+    let server = start(None).await;
+    let cloud = Arc::clone(&server.thinq().cloud);
+    let credentials = prepare(&cloud, "thinq-open-faults").await;
+    call(&cloud, "POST", "/event/ac-living-room/subscribe", "thinq-open-faults", "").await;
+    let faults = server.admin().faults();
+    let rule = |step: &str, action: ActionKind| RuleSpec {
+        matcher: Match {
+            api: Some("thinq-mqtt".to_owned()),
+            http_method: Some(step.to_owned()),
+            ..Match::default()
+        },
+        count: Some(1),
+        ..RuleSpec::new(action)
+    };
+    // A rule written for HTTP (no api) never touches MQTT.
+    faults.add(RuleSpec { count: Some(1), ..RuleSpec::new(ActionKind::Reset) }).expect("rule");
+    faults
+        .add(RuleSpec { code: Some(json!("3")), ..rule("CONNECT", ActionKind::Code) })
+        .expect("rule");
+    let mut client = Mqtt::open(&server, Some(&credentials)).await.expect("TLS");
+    let ack = client.connect("thinq-open-faults", true, 30).await;
+    assert_eq!(ack.code, ConnectReturnCode::ServiceUnavailable, "the rule's return code");
+    faults.add(rule("CONNECT", ActionKind::Reset)).expect("rule");
+    let mut client = Mqtt::open(&server, Some(&credentials)).await.expect("TLS");
+    assert_eq!(
+        client.connect("thinq-open-faults", true, 30).await.code,
+        ConnectReturnCode::Success
+    );
+    assert!(client.recv().await.is_none(), "dropped after CONNACK");
+
+    let mut client = Mqtt::open(&server, Some(&credentials)).await.expect("TLS");
+    client.connect("thinq-open-faults", true, 30).await;
+    client.subscribe(&credentials.topic).await;
+    let wind = |level: &str| format!(r#"{{"airFlow":{{"windStrength":"{level}"}}}}"#);
+    faults.add(rule("PUBLISH", ActionKind::NonJsonBody)).expect("rule");
+    call(&cloud, "POST", "/devices/ac-living-room/control", "x", &wind("LOW")).await;
+    let (bare, pkid, _) = client.event().await;
+    client.send(Packet::PubAck(PubAck::new(pkid))).await;
+    assert!(bare.get("deviceType").is_none() && bare["deviceId"] == "ac-living-room", "{bare}");
+    faults.add(rule("PUBLISH", ActionKind::NoAnswer)).expect("rule");
+    call(&cloud, "POST", "/devices/ac-living-room/control", "x", &wind("MID")).await;
+    faults.add(rule("PUBLISH", ActionKind::Reset)).expect("rule");
+    call(&cloud, "POST", "/devices/ac-living-room/control", "x", &wind("HIGH")).await;
+    for _ in 0..2 {
+        let (twice, pkid, _) = client.event().await;
+        client.send(Packet::PubAck(PubAck::new(pkid))).await;
+        assert_eq!(twice["report"]["airFlow"]["windStrength"], "HIGH", "MID was dropped: {twice}");
+    }
+    assert_eq!(faults.rules().len(), 1, "only the HTTP rule is left");
+}
