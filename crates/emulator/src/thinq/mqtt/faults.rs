@@ -64,9 +64,10 @@ impl ApiCodec for MqttCodec {
     }
 
     fn resolve(&self, code: &Value, _message: Option<&str>) -> Result<ResolvedCode, String> {
+        // Strings only: a JSON number is a BRAVIA code, and a rule without `match.api` must
+        // resolve to one API.
         let number = match code {
             Value::String(text) => text.parse::<u8>().ok(),
-            Value::Number(n) => n.as_u64().and_then(|n| u8::try_from(n).ok()),
             _ => None,
         };
         let accepted =
