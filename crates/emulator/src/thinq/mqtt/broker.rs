@@ -188,9 +188,9 @@ async fn write<W: AsyncWrite + Unpin>(writer: &mut W, packets: &[Packet]) -> io:
     .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "the client does not read"))?
 }
 
-/// Serves one connection: `certified` is the client id of its certificate, `None` without
-/// one.
-pub(crate) async fn connection<S>(
+/// Serves one connection whose TLS layer is done (or absent: the fuzz target feeds bytes
+/// straight in): `certified` is the client id of its certificate, `None` without one.
+pub async fn connection<S>(
     hub: Arc<Hub>,
     stream: S,
     certified: Option<String>,

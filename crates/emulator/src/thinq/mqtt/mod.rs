@@ -143,8 +143,8 @@ impl Hub {
         self.style.store(u8::from(style == PayloadStyle::Wrapped), Ordering::Relaxed);
     }
 
-    /// `POST /client`: `client_id` belongs to `user` (registering again is fine).
-    pub(crate) fn register(&self, user: u32, client_id: &str) {
+    /// `POST /client`: `client_id` belongs to `user` (0-based; registering again is fine).
+    pub fn register(&self, user: u32, client_id: &str) {
         let previous = lock(&self.clients)
             .insert(client_id.to_owned(), ClientEntry { user, lifecycle: false });
         let mut by_user = lock(&self.by_user);
