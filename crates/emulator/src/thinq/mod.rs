@@ -286,6 +286,8 @@ pub struct Appliance {
     id: String,
     kind: &'static Kind,
     alias: String,
+    /// The alias a rename (admin `PATCH {"alias": ...}`) gave it, over `alias`.
+    renamed: Mutex<Option<Arc<str>>>,
     owner: u32,
     initial: Live,
     live: Mutex<Live>,
@@ -301,7 +303,32 @@ impl Appliance {
         initial: Live,
         hub: Arc<Hub>,
     ) -> Appliance {
-        Appliance { id, kind, alias, owner, live: Mutex::new(initial.clone()), initial, hub }
+        Appliance {
+            id,
+            kind,
+            alias,
+            renamed: Mutex::new(None),
+            owner,
+            live: Mutex::new(initial.clone()),
+            initial,
+            hub,
+        }
+    }
+
+    /// Its alias now.
+    pub fn alias(&self) -> Arc<str> {
+        lock(&self.renamed).clone().unwrap_or_else(|| Arc::from(self.alias.as_str()))
+    }
+
+    /// Renames it and tells the owner's clients that asked for lifecycle events
+    /// (`POST /push/devices`) with a `DEVICE_ALIAS_CHANGED`.
+    fn rename(&self, alias: &str) {
+        *lock(&self.renamed) = Some(Arc::from(alias));
+        let mut event = Event::push(&self.id, self.kind.device_type, "");
+        event.push_type = "DEVICE_ALIAS_CHANGED".to_owned();
+        event.extra.clear();
+        event.extra.insert("alias".to_owned(), json!(alias));
+        self.hub.publish(self.owner, &event, true);
     }
 
     /// Publishes what changed from `before` to `live`'s state: a `DEVICE_STATUS` with the
@@ -422,7 +449,7 @@ impl Appliance {
             "deviceInfo": {
                 "deviceType": self.kind.device_type,
                 "modelName": self.kind.model_name,
-                "alias": self.alias,
+                "alias": &*self.alias(),
                 "reportable": self.lock().reportable,
             }
         })
@@ -473,7 +500,7 @@ impl Device for Appliance {
         json!({
             "deviceType": self.kind.device_type,
             "modelName": self.kind.model_name,
-            "alias": self.alias,
+            "alias": &*self.alias(),
             "owner": self.owner,
             "online": live.online,
             "remoteControlEnabled": self.remote_enabled(&live),
@@ -501,10 +528,17 @@ impl Device for Appliance {
         };
         let mut live = self.lock().clone();
         let mut partial = Map::new();
+        let mut alias = None;
         for (key, value) in members {
             let flag =
                 || value.as_bool().ok_or_else(|| format!("{key} is {value}: give true or false"));
             match key.as_str() {
+                "alias" => match value {
+                    Value::String(name) if !name.is_empty() && name.len() <= 128 => {
+                        alias = Some(name.clone());
+                    }
+                    _ => return Err(format!("alias is {value}: give a name of 1 to 128 bytes")),
+                },
                 "online" => live.online = flag()?,
                 "reportable" => live.reportable = flag()?,
                 "remoteControlEnabled" => {
@@ -530,7 +564,7 @@ impl Device for Appliance {
                 }
                 other => {
                     return Err(format!(
-                        "{other:?} is neither online, remoteControlEnabled, reportable, state nor a resource of {} ({})",
+                        "{other:?} is neither alias, online, remoteControlEnabled, reportable, state nor a resource of {} ({})",
                         self.kind.device_type,
                         resources.join(", ")
                     ));
@@ -548,10 +582,17 @@ impl Device for Appliance {
         }
         *current = live;
         self.publish_changes(&before.value, &current);
+        drop(current);
+        if let Some(alias) = alias
+            && *alias != *self.alias()
+        {
+            self.rename(&alias);
+        }
         Ok(())
     }
 
     fn reset(&self) {
+        *lock(&self.renamed) = None;
         let mut live = self.lock();
         let programme = live.programme + 1;
         *live = self.initial.clone();

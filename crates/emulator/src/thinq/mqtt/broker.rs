@@ -190,12 +190,8 @@ async fn write<W: AsyncWrite + Unpin>(writer: &mut W, packets: &[Packet]) -> io:
 
 /// Serves one connection whose TLS layer is done (or absent: the fuzz target feeds bytes
 /// straight in): `certified` is the client id of its certificate, `None` without one.
-pub async fn connection<S>(
-    hub: Arc<Hub>,
-    stream: S,
-    certified: Option<String>,
-    peer: SocketAddr,
-) where
+pub async fn connection<S>(hub: Arc<Hub>, stream: S, certified: Option<String>, peer: SocketAddr)
+where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let (mut reader, mut writer) = tokio::io::split(stream);

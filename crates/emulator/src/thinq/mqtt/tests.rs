@@ -467,3 +467,28 @@ async fn fault_rules_of_the_event_path_refuse_drop_duplicate_and_strip() {
     }
     assert_eq!(faults.rules().len(), 1, "only the HTTP rule is left");
 }
+
+#[tokio::test]
+async fn a_rename_reaches_clients_that_asked_for_lifecycle_events() {
+    let server = start(None).await;
+    let cloud = Arc::clone(&server.thinq().cloud);
+    let credentials = prepare(&cloud, "thinq-open-lifecycle").await;
+    assert_eq!(call(&cloud, "POST", "/push/devices", "thinq-open-lifecycle", "").await.0, 200);
+    let mut client = Mqtt::open(&server, Some(&credentials)).await.expect("TLS");
+    client.connect("thinq-open-lifecycle", true, 30).await;
+    client.subscribe(&credentials.topic).await;
+    let fridge = server.admin().device("fridge-kitchen").expect("listed");
+    fridge.device.set_state(&json!({"alias": "Pantry fridge"})).expect("renamed");
+    let (event, _, _) = client.event().await;
+    assert_eq!(event["pushType"], "DEVICE_ALIAS_CHANGED");
+    assert_eq!(
+        (&event["deviceId"], &event["alias"]),
+        (&json!("fridge-kitchen"), &json!("Pantry fridge"))
+    );
+    let (_, listed) = call(&cloud, "GET", "/devices", "thinq-open-lifecycle", "").await;
+    assert_eq!(
+        listed["response"][2]["deviceInfo"]["alias"], "Pantry fridge",
+        "GET /devices agrees"
+    );
+    assert!(fridge.device.set_state(&json!({"alias": ""})).is_err(), "an empty alias");
+}
