@@ -212,7 +212,14 @@ async fn main() {
                         let at = now_us();
                         let event: Value =
                             serde_json::from_slice(&publish.payload).unwrap_or(Value::Null);
-                        if let Some(stamp) = event["report"]["benchStamp"].as_u64() {
+                        // An array state (washer, dryer) reports its locations.
+                        let report = match &event["report"] {
+                            Value::Array(locations) => {
+                                locations.first().cloned().unwrap_or(Value::Null)
+                            }
+                            other => other.clone(),
+                        };
+                        if let Some(stamp) = report["benchStamp"].as_u64() {
                             latencies.lock().await.push(at.saturating_sub(stamp));
                             received.fetch_add(1, Ordering::Relaxed);
                         }
