@@ -35,8 +35,9 @@ pub struct Args {
     #[arg(long)]
     thinq_rate_limit: Option<u64>,
     /// Also serve the ThinQ cloud over TLS on this address (default 127.0.0.1:8443), with a
-    /// self-signed certificate made at start for api-{kic,aic,eic}.lgthinq.com, localhost and
-    /// 127.0.0.1: for an unmodified client whose resolver maps those hosts here.
+    /// certificate from the cloud's CA made at start for api-{kic,aic,eic}.lgthinq.com,
+    /// www.amazontrust.com, localhost, 127.0.0.1 and ::1: for an unmodified client whose
+    /// resolver maps those hosts here. MQTT too, for clients asking ALPN x-amzn-mqtt-ca.
     #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:8443")]
     thinq_tls: Option<SocketAddr>,
     /// Address of the ThinQ cloud's MQTT broker (MQTT 3.1.1 over mutual TLS, client
@@ -240,7 +241,7 @@ fn announce(server: &RunningServer, args: &Args, out: &mut impl Write) -> std::i
     if let Some(addr) = thinq.tls_addr {
         writeln!(
             out,
-            "  ThinQ cloud over TLS      https://{addr}/ (self-signed, for api-{{kic,aic,eic}}.lgthinq.com)"
+            "  ThinQ cloud over TLS      https://{addr}/ (the cloud's CA, for api-{{kic,aic,eic}}.lgthinq.com; MQTT by ALPN)"
         )?;
     }
     if let Some(addr) = thinq.mqtt_addr {

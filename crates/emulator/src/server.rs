@@ -73,9 +73,10 @@ pub struct ServeConfig {
     /// ThinQ API calls per token per hour, 0 for no limit; wins over the scenario. Default:
     /// the scenario's, else 3600.
     pub thinq_rate_limit: Option<u64>,
-    /// Where the ThinQ cloud also answers over TLS, with a self-signed certificate for LG's
-    /// real API host names (see [`crate::tls`]), for clients that reach it through a resolver
-    /// mapping `api-*.lgthinq.com` to this address. Default: no TLS listener.
+    /// Where the ThinQ cloud also answers over TLS, with a certificate from the cloud's CA for
+    /// LG's real API host names (see [`crate::tls`]), for clients that reach it through a
+    /// resolver mapping `api-*.lgthinq.com` to this address; MQTT by ALPN `x-amzn-mqtt-ca` on
+    /// the same port. Default: no TLS listener.
     pub thinq_tls_addr: Option<SocketAddr>,
     /// Where the ThinQ cloud's MQTT broker listens (mutual TLS; see
     /// [`crate::thinq::mqtt::broker`]). Default: no broker port (the TLS listener, when asked

@@ -11,7 +11,9 @@
 //! resolver recipe does) or trusts [`SelfSigned::certificate_der`] explicitly; nothing here is
 //! ever valid for the real hosts on the internet. `devfault serve --thinq-tls [ADDR]` runs the
 //! cloud's router (with its fault layer) on such a listener beside the plain one
-//! ([`crate::server::ServeConfig::thinq_tls_addr`]).
+//! ([`crate::server::ServeConfig::thinq_tls_addr`]); there its certificate comes from the
+//! cloud's CA instead ([`crate::thinq::mqtt::ca`]), and connections that negotiate ALPN
+//! `x-amzn-mqtt-ca` go to the MQTT broker ([`TlsListener::with_divert`]).
 //!
 //! Handshakes run beside the accept loop (at most [`MAX_PENDING_HANDSHAKES`] at once, each
 //! bounded by [`HANDSHAKE_TIMEOUT`]), so a client that connects and says nothing, or speaks

@@ -492,3 +492,56 @@ async fn a_rename_reaches_clients_that_asked_for_lifecycle_events() {
     );
     assert!(fridge.device.set_state(&json!({"alias": ""})).is_err(), "an empty alias");
 }
+
+#[tokio::test]
+async fn malformed_and_oversize_packets_are_refused_and_logged() {
+    let server = start(None).await;
+    let cloud = Arc::clone(&server.thinq().cloud);
+    let credentials = prepare(&cloud, "thinq-open-bad").await;
+    let client_id = b"thinq-open-bad";
+    let connect_with = |name: &[u8], level: u8| {
+        let mut variable = Vec::new();
+        variable.extend_from_slice(&(name.len() as u16).to_be_bytes());
+        variable.extend_from_slice(name);
+        variable.extend_from_slice(&[level, 0x02, 0x00, 0x1e]);
+        variable.extend_from_slice(&(client_id.len() as u16).to_be_bytes());
+        variable.extend_from_slice(client_id);
+        let mut packet = vec![0x10, variable.len() as u8];
+        packet.extend_from_slice(&variable);
+        packet
+    };
+    // Protocol level 3 (MQTT 3.1): CONNACK 1, as §3.1.2.2 says.
+    let mut old = Mqtt::open(&server, Some(&credentials)).await.expect("TLS");
+    old.stream.write_all(&connect_with(b"MQTT", 3)).await.expect("write");
+    match old.recv().await {
+        Some(Packet::ConnAck(ack)) => {
+            assert_eq!(ack.code, ConnectReturnCode::RefusedProtocolVersion)
+        }
+        other => panic!("expected CONNACK 1, got {other:?}"),
+    }
+    // Another protocol name, an oversize packet, a SUBSCRIBE without filters: closed.
+    let mut wrong = Mqtt::open(&server, Some(&credentials)).await.expect("TLS");
+    wrong.stream.write_all(&connect_with(b"MQTX", 4)).await.expect("write");
+    assert_eq!(wrong.recv().await, None, "a CONNECT of another protocol");
+    let mut huge = Mqtt::open(&server, Some(&credentials)).await.expect("TLS");
+    huge.connect("thinq-open-bad", true, 30).await;
+    // PUBLISH announcing 1 MiB (remaining length 0x80 0x80 0x40): closed before it arrives.
+    let _ = huge.stream.write_all(&[0x30, 0x80, 0x80, 0x40, 0x00]).await;
+    assert_eq!(huge.recv().await, None, "an oversize packet");
+    let mut empty = Mqtt::open(&server, Some(&credentials)).await.expect("TLS");
+    empty.connect("thinq-open-bad", true, 30).await;
+    let _ = empty.stream.write_all(&[0x82, 0x02, 0x00, 0x01]).await;
+    assert_eq!(empty.recv().await, None, "a SUBSCRIBE without a filter");
+    // Each is in the journal, and the broker still serves.
+    let journal = server.admin().journal().query(&Default::default());
+    let refused =
+        journal.iter().filter(|e| e.request.headers.contains_key("x-mqtt-refused")).count();
+    let closed: Vec<&str> = journal
+        .iter()
+        .filter_map(|e| e.request.headers.get("x-mqtt-closed").map(String::as_str))
+        .collect();
+    assert!(refused >= 2, "{journal:?}");
+    assert!(closed.iter().any(|c| c.contains("malformed")), "{closed:?}");
+    let mut fine = Mqtt::open(&server, Some(&credentials)).await.expect("TLS");
+    assert_eq!(fine.connect("thinq-open-bad", true, 30).await.code, ConnectReturnCode::Success);
+}
