@@ -545,3 +545,55 @@ async fn malformed_and_oversize_packets_are_refused_and_logged() {
     let mut fine = Mqtt::open(&server, Some(&credentials)).await.expect("TLS");
     assert_eq!(fine.connect("thinq-open-bad", true, 30).await.code, ConnectReturnCode::Success);
 }
+
+#[tokio::test]
+async fn the_tls_listener_serves_mqtt_by_alpn_and_the_root_ca_to_amazontrust() {
+    let any = SocketAddr::from(([127, 0, 0, 1], 0));
+    let config = ServeConfig {
+        bravia_addr: any,
+        admin_addr: any,
+        thinq_addr: any,
+        thinq_tls_addr: Some(any),
+        ..ServeConfig::default()
+    };
+    let server = serve(config, std::future::pending()).await.expect("serve");
+    let cloud = Arc::clone(&server.thinq().cloud);
+    let tls_addr = server.thinq().tls_addr.expect("a TLS listener");
+    let credentials = prepare(&cloud, "thinq-open-alpn").await;
+    let (_, route) = call(&cloud, "GET", "/route", "thinq-open-alpn", "").await;
+    assert_eq!(
+        route["response"]["mqttServer"],
+        format!("mqtts://{tls_addr}"),
+        "no broker port: /route names the TLS listener"
+    );
+    let name = ServerName::try_from("127.0.0.1").expect("name");
+
+    // ALPN x-amzn-mqtt-ca, as the SDK asks on 443: MQTT.
+    let mut config = tls_config(&server, Some(&credentials));
+    config.alpn_protocols = vec![b"x-amzn-mqtt-ca".to_vec()];
+    let tcp = TcpStream::connect(tls_addr).await.expect("TCP");
+    let stream =
+        TlsConnector::from(Arc::new(config)).connect(name.clone(), tcp).await.expect("TLS");
+    let mut client = Mqtt { stream, buffer: BytesMut::new() };
+    assert_eq!(client.connect("thinq-open-alpn", true, 30).await.code, ConnectReturnCode::Success);
+    assert_eq!(
+        client.subscribe(&credentials.topic).await,
+        vec![SubscribeReasonCode::Success(QoS::AtLeastOnce)]
+    );
+
+    // No ALPN (or http/1.1), no client certificate: HTTPS, and the root CA for amazontrust.
+    let tcp = TcpStream::connect(tls_addr).await.expect("TCP");
+    let mut https = TlsConnector::from(Arc::new(tls_config(&server, None)))
+        .connect(name, tcp)
+        .await
+        .expect("TLS without a client certificate");
+    https
+        .write_all(b"GET /repository/AmazonRootCA1.pem HTTP/1.1\r\nHost: www.amazontrust.com\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("write");
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(STEP, https.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains(server.thinq().ca_pem.trim()), "the cloud's CA: {answer}");
+}
