@@ -1,7 +1,7 @@
 //! The ThinQ cloud's real-time half: what AWS IoT Core does for LG. A certificate authority
 //! ([`ca`]) issues the client certificates `POST /client/certificate` hands out; an MQTT 3.1.1
 //! broker with mutual TLS ([`broker`]) lets each ThinQ client subscribe to its own topic
-//! `app/clients/{clientId}/push`; sessions ([`session`]) keep what a `clean_session=false`
+//! `app/clients/{clientId}/push`; sessions (`session.rs`) keep what a `clean_session=false`
 //! client misses; [`events`] writes the payloads. The [`Hub`] ties them to the cloud: the
 //! router registers clients there, the appliances publish their changes there.
 //!
