@@ -1,29 +1,36 @@
 //! `devfault check`: audit a whole capture, one exchange at a time.
 
+mod line;
+mod pipeline;
+mod report;
+mod tally;
+
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
-use devfault_core::Severity;
-use devfault_core::capture::{self, Exchange, Item};
+use devfault_core::capture::follow::Follow;
+use devfault_core::capture::source::{self, Compression};
+use devfault_core::capture::{self, CaptureError, HarBatches, Limits, NdjsonBatches};
 use serde_json::json;
 
 use crate::Outcome;
 use crate::apis::Lang;
 use crate::decode::ApiChoice;
-use crate::diagnose::{self, Diagnosis};
+pub use tally::GroupBy;
+use tally::Tally;
 
 /// Arguments of `devfault check`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// A HAR 1.2 file or an NDJSON capture (one exchange per line; schema in the README); `-`
-    /// reads standard input.
+    /// A HAR 1.2 file or an NDJSON capture (one exchange per line; schema in the README), plain,
+    /// gzip or zstd (told by its bytes); `-` reads standard input.
     input: PathBuf,
     /// The capture's format; `auto` tells from the file name, then from the first line.
     #[arg(long, value_enum, default_value_t)]
@@ -41,6 +48,50 @@ pub struct Args {
     /// `{"summary": ...}` line).
     #[arg(long, value_enum, default_value_t)]
     format: Format,
+    /// Follow a growing NDJSON log as `tail -f` does: audit it from its start, then each line as
+    /// it is appended, across rotations (rename or truncation); Ctrl-C prints the summary.
+    #[arg(long)]
+    follow: bool,
+    /// Add counts per device, code, URL path or hour to the summary (repeat for several).
+    #[arg(long, value_enum)]
+    by: Vec<GroupBy>,
+    /// Also write a self-contained HTML report (timeline, top codes, devices, rules, failed
+    /// exchanges) to this file.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// Threads that read and diagnose exchanges (default: the cores, at most 4). Output is in
+    /// input order whatever the number.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
+    jobs: Option<u16>,
+    /// Longest NDJSON line kept (bytes; K, M, G suffixes); longer lines are reported and skipped.
+    #[arg(long, value_name = "SIZE", default_value = "4M", value_parser = size)]
+    max_line: u64,
+    /// Longest HAR entry kept (its JSON text).
+    #[arg(long, value_name = "SIZE", default_value = "4M", value_parser = size)]
+    max_entry: u64,
+    /// Longest body kept once its JSON string is unescaped.
+    #[arg(long, value_name = "SIZE", default_value = "1M", value_parser = size)]
+    max_body: u64,
+    /// Longest base64 body kept once decoded.
+    #[arg(long, value_name = "SIZE", default_value = "1M", value_parser = size)]
+    max_decoded_body: u64,
+}
+
+/// A `--max-*` size (bytes, or with a K, M or G suffix).
+fn size(text: &str) -> Result<u64, String> {
+    capture::parse_size(text)
+}
+
+impl Args {
+    fn limits(&self) -> Limits {
+        let cap = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        Limits {
+            line: cap(self.max_line),
+            entry: cap(self.max_entry),
+            body: cap(self.max_body),
+            decoded_body: cap(self.max_decoded_body),
+        }
+    }
 }
 
 /// Capture formats.
@@ -65,83 +116,140 @@ pub enum Format {
     Json,
 }
 
-/// Counts for the summary; bounded by the number of distinct codes and rules, not exchanges.
-#[derive(Default)]
-struct Summary {
-    exchanges: u64,
-    by_api: BTreeMap<&'static str, u64>,
-    failures: u64,
-    by_code: BTreeMap<String, u64>,
-    violations: BTreeMap<&'static str, u64>,
-    tolerated: BTreeMap<&'static str, u64>,
-    non_conforming: u64,
-    unknown_api: u64,
-    broken: u64,
-    first_broken: Vec<String>,
-}
-
 /// Runs the command. Exit: 0 all conform, 3 a violation, 2 unreadable input (in part or whole).
 pub fn run(args: &Args, out: &mut impl Write) -> Result<Outcome> {
-    let (reader, total, name): (Box<dyn Read>, Option<u64>, String) =
-        if args.input.as_os_str() == "-" {
-            (Box::new(io::stdin()), None, "standard input".to_owned())
-        } else {
-            let file = File::open(&args.input)
-                .with_context(|| format!("cannot read {}", args.input.display()))?;
-            let size = file.metadata().ok().map(|m| m.len());
-            (Box::new(file), size, args.input.display().to_string())
-        };
+    let name = if args.input.as_os_str() == "-" {
+        "standard input".to_owned()
+    } else {
+        args.input.display().to_string()
+    };
+    let stop = Arc::new(AtomicBool::new(false));
     let read = Arc::new(AtomicU64::new(0));
-    let mut reader =
-        BufReader::with_capacity(256 * 1024, Counting { inner: reader, read: Arc::clone(&read) });
-
+    let (reader, total, compression) = if args.follow {
+        if args.input.as_os_str() == "-" {
+            bail!(
+                "--follow needs a file, not standard input (pipe `tail -F FILE` into `check -` instead)"
+            );
+        }
+        if args.input_format == InputFormat::Har {
+            bail!("--follow reads NDJSON logs (a HAR document is only whole when it is finished)");
+        }
+        let follow = Follow::open(&args.input, Arc::clone(&stop), Duration::from_millis(100))
+            .with_context(|| format!("cannot read {name}"))?;
+        let counting: Box<dyn Read + Send> =
+            Box::new(Counting { inner: Box::new(follow), read: Arc::clone(&read) });
+        let reader = BufReader::with_capacity(source::BUFFER, counting);
+        stop_on_interrupt(Arc::clone(&stop));
+        (reader, None, Compression::None)
+    } else {
+        let (raw, size): (Box<dyn Read + Send>, Option<u64>) = if args.input.as_os_str() == "-" {
+            (Box::new(io::stdin()), None)
+        } else {
+            let file = File::open(&args.input).with_context(|| format!("cannot read {name}"))?;
+            let size = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+            (Box::new(file), size)
+        };
+        let counting: Box<dyn Read + Send> =
+            Box::new(Counting { inner: raw, read: Arc::clone(&read) });
+        let (compression, reader) =
+            source::decompress(BufReader::with_capacity(source::BUFFER, counting))
+                .with_context(|| format!("cannot read {name}"))?;
+        (reader, size, compression)
+    };
+    let mut reader = reader;
     let format = match args.input_format {
         InputFormat::Har => InputFormat::Har,
         InputFormat::Ndjson => InputFormat::Ndjson,
+        InputFormat::Auto if args.follow => InputFormat::Ndjson,
         InputFormat::Auto => {
             sniff(&name, &mut reader).with_context(|| format!("cannot read {name}"))?
         }
     };
-
-    let progress = Progress::new(total, read);
-    let mut summary = Summary::default();
-    let mut write_error: Option<io::Error> = None;
-    let started = Instant::now();
-    let mut each = |item: Item| {
-        if write_error.is_some() {
-            return;
-        }
-        if let Err(err) = handle(item, args, &mut summary, out) {
-            write_error = Some(err);
-        }
-        progress.tick(summary.exchanges + summary.broken);
-    };
-    let fatal = match format {
-        InputFormat::Har => capture::read_har(reader, &mut each).err().map(|e| e.to_string()),
-        _ => capture::read_ndjson(reader, &mut each)
-            .err()
-            .map(|e| format!("cannot read {name}: {e}")),
-    };
-    progress.finish();
-    if let Some(err) = write_error {
-        return Err(err.into());
+    let limits = args.limits();
+    let mut dimensions = args.by.clone();
+    if args.report.is_some() && !dimensions.contains(&GroupBy::Device) {
+        dimensions.push(GroupBy::Device);
     }
-    write_summary(out, args.format, &summary, fatal.as_deref(), started.elapsed())?;
+    let settings = pipeline::Settings {
+        api: args.api.forced(),
+        all: args.all,
+        format: args.format,
+        limits,
+        dimensions,
+        report: args.report.is_some(),
+        har: format == InputFormat::Har,
+    };
+    let jobs = args.jobs.map_or_else(default_jobs, usize::from);
+    let progress = Progress::new(total, read);
+    let started = Instant::now();
+    let batches = match format {
+        InputFormat::Har => pipeline::Batches::Har(HarBatches::new(reader, limits)),
+        _ => pipeline::Batches::Ndjson(NdjsonBatches::new(reader, limits)),
+    };
+    // A regular file is written in large blocks; anything else (a pipe, a device, a followed
+    // log) as each batch is done, so a reader sees failures as they come.
+    let flush_each = args.follow || total.is_none();
+    let (tally, fatal) =
+        pipeline::run(batches, jobs, &settings, out, flush_each, &stop, &progress)?;
+    progress.finish();
+    let fatal = fatal.map(|e| match e {
+        CaptureError::Io(e) if compression != Compression::None => {
+            format!("cannot read {name} ({} stream): {e}", compression.as_str())
+        }
+        CaptureError::Io(e) => format!("cannot read {name}: {e}"),
+        other => other.to_string(),
+    });
+    write_summary(out, args.format, &tally, &args.by, fatal.as_deref(), started.elapsed())?;
+    if let Some(path) = &args.report {
+        let title = format!("devfault check {name}");
+        report::write(path, &title, &tally, args.lang)
+            .with_context(|| format!("cannot write the report {}", path.display()))?;
+    }
     if let Some(fatal) = &fatal {
         eprintln!("devfault: {fatal}");
     }
-    Ok(if fatal.is_some() || summary.broken > 0 {
+    Ok(if fatal.is_some() || tally.broken > 0 {
         Outcome::Unreadable
-    } else if summary.non_conforming > 0 {
+    } else if tally.non_conforming > 0 {
         Outcome::Violation
     } else {
         Outcome::Success
     })
 }
 
+/// Threads by default: every core, at most 4, which keeps the worst case of the default caps
+/// under 256 MiB (the README's bound; more threads may be asked for with `--jobs`).
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(4)
+}
+
+/// Sets `stop` on the first Ctrl-C (SIGINT) or SIGTERM, so `--follow` ends with its summary.
+fn stop_on_interrupt(stop: Arc<AtomicBool>) {
+    std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            return;
+        };
+        runtime.block_on(async {
+            #[cfg(unix)]
+            {
+                use tokio::signal::unix::{SignalKind, signal};
+                let Ok(mut term) = signal(SignalKind::terminate()) else { return };
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            #[cfg(not(unix))]
+            let _ = tokio::signal::ctrl_c().await;
+        });
+        stop.store(true, Ordering::Relaxed);
+    });
+}
+
 /// Decides HAR or NDJSON: by file name, else by whether the first line is a whole exchange.
-fn sniff(name: &str, reader: &mut BufReader<Counting>) -> io::Result<InputFormat> {
+fn sniff(name: &str, reader: &mut BufReader<Box<dyn Read + Send>>) -> io::Result<InputFormat> {
     let lower = name.to_ascii_lowercase();
+    let lower = lower.strip_suffix(".gz").or_else(|| lower.strip_suffix(".zst")).unwrap_or(&lower);
     if lower.ends_with(".har") {
         return Ok(InputFormat::Har);
     }
@@ -149,6 +257,18 @@ fn sniff(name: &str, reader: &mut BufReader<Counting>) -> io::Result<InputFormat
         return Ok(InputFormat::Ndjson);
     }
     let head = reader.fill_buf()?;
+    // HAR writers put `log` first (it is the only member HAR 1.2 defines at the top).
+    let start = head.trim_ascii_start();
+    if let Some(rest) = start.strip_prefix(b"{")
+        && rest.trim_ascii_start().starts_with(b"\"log\"")
+    {
+        return Ok(InputFormat::Har);
+    }
+    if start.starts_with(b"{") && !start.contains(&b'\n') && head.len() >= source::BUFFER / 2 {
+        // A first line longer than the buffer is an NDJSON line (a HAR document has its
+        // `log` member first); its reader reports it if it is over --max-line.
+        return Ok(InputFormat::Ndjson);
+    }
     let line = head
         .split(|&b| b == b'\n')
         .find(|l| !l.iter().all(u8::is_ascii_whitespace))
@@ -160,173 +280,110 @@ fn sniff(name: &str, reader: &mut BufReader<Counting>) -> io::Result<InputFormat
     })
 }
 
-fn handle(item: Item, args: &Args, summary: &mut Summary, out: &mut impl Write) -> io::Result<()> {
-    let exchange = match item {
-        Item::Broken { position, error } => {
-            summary.broken += 1;
-            if summary.first_broken.len() < 10 {
-                summary.first_broken.push(position.to_string());
-            }
-            return match args.format {
-                Format::Text => writeln!(out, "{position}: unreadable: {error}\n"),
-                Format::Json => writeln!(
-                    out,
-                    "{}",
-                    json!({"position": position.to_string(), "unreadable": error})
-                ),
-            };
-        }
-        Item::Exchange(exchange) => exchange,
-    };
-    summary.exchanges += 1;
-    let Exchange { position, request, response } = exchange;
-    let detected = match args.api.forced() {
-        Some(api) => Some((api, "--api".to_owned())),
-        None => diagnose::detect(&request.url, &request.headers, &response.body),
-    };
-    let Some((api, reason)) = detected else {
-        summary.unknown_api += 1;
-        *summary.by_api.entry("unknown").or_default() += 1;
-        if args.all {
-            match args.format {
-                Format::Text => writeln!(
-                    out,
-                    "{position}  {} {}\n  neither a BRAVIA nor a ThinQ exchange (use --api to force one)\n",
-                    request.method, request.url
-                )?,
-                Format::Json => writeln!(
-                    out,
-                    "{}",
-                    json!({"position": position.to_string(), "method": request.method, "url": request.url, "api": null})
-                )?,
-            }
-        }
-        return Ok(());
-    };
-    *summary.by_api.entry(api.id()).or_default() += 1;
-    let message_id = request
-        .headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("x-message-id"))
-        .map(|(_, v)| v.as_str());
-    let diagnosis = diagnose::diagnose(
-        api,
-        reason,
-        response.status,
-        &response.headers,
-        &response.body,
-        message_id,
-    );
-    count(summary, &diagnosis);
-    if args.all || diagnosis.reading.is_failure() || diagnosis.reading.has_violation() {
-        match args.format {
-            Format::Text => {
-                writeln!(out, "{position}  {} {}", request.method, request.url)?;
-                writeln!(out, "  {}", diagnosis.summary())?;
-                if let Some(entry) = diagnosis.reading.entry {
-                    writeln!(out, "  advice: {}", entry.advice)?;
-                }
-                for finding in &diagnosis.reading.findings {
-                    writeln!(out, "  {finding}")?;
-                }
-                writeln!(out)?;
-            }
-            Format::Json => {
-                let mut value = diagnosis.to_json(args.lang, false);
-                if let Some(map) = value.as_object_mut() {
-                    map.insert("position".into(), json!(position.to_string()));
-                    map.insert("method".into(), json!(request.method));
-                    map.insert("url".into(), json!(request.url));
-                }
-                writeln!(out, "{value}")?;
-            }
-        }
-    }
-    Ok(())
-}
-
-fn count(summary: &mut Summary, diagnosis: &Diagnosis) {
-    if diagnosis.reading.is_failure() {
-        summary.failures += 1;
-        let key = match &diagnosis.reading.code {
-            Some(code) => format!("{} {code}", diagnosis.api.id()),
-            None => format!("{} HTTP {}", diagnosis.api.id(), diagnosis.reading.status),
-        };
-        *summary.by_code.entry(key).or_default() += 1;
-    }
-    if diagnosis.reading.has_violation() {
-        summary.non_conforming += 1;
-    }
-    for finding in &diagnosis.reading.findings {
-        let counts = match finding.severity {
-            Severity::Violation => &mut summary.violations,
-            Severity::Tolerated => &mut summary.tolerated,
-        };
-        *counts.entry(finding.rule).or_default() += 1;
-    }
-}
-
 fn write_summary(
     out: &mut impl Write,
     format: Format,
-    summary: &Summary,
+    tally: &Tally,
+    by: &[GroupBy],
     fatal: Option<&str>,
     elapsed: Duration,
 ) -> io::Result<()> {
+    let by_code: BTreeMap<&str, u64> =
+        tally.by_code.iter().map(|(k, c)| (k.as_str(), c.count)).collect();
     if format == Format::Json {
-        let value = json!({"summary": {
-            "exchanges": summary.exchanges,
-            "by_api": summary.by_api,
-            "failed": summary.failures,
-            "by_code": summary.by_code,
-            "non_conforming": summary.non_conforming,
-            "violations": summary.violations,
-            "tolerated": summary.tolerated,
-            "unreadable": summary.broken,
-            "first_unreadable": summary.first_broken,
+        let mut summary = json!({
+            "exchanges": tally.exchanges,
+            "by_api": tally.by_api,
+            "failed": tally.failures,
+            "by_code": by_code,
+            "non_conforming": tally.non_conforming,
+            "violations": tally.violations,
+            "tolerated": tally.tolerated,
+            "unreadable": tally.broken,
+            "first_unreadable": tally.first_broken,
             "fatal": fatal,
-        }});
-        return writeln!(out, "{value}");
+        });
+        if let Some(map) = summary.as_object_mut() {
+            for dimension in by {
+                let groups: serde_json::Map<String, serde_json::Value> = tally
+                    .sorted_groups(*dimension)
+                    .into_iter()
+                    .map(|(key, c)| {
+                        (key.to_owned(), json!({"exchanges": c.exchanges, "failed": c.failed, "non_conforming": c.non_conforming}))
+                    })
+                    .collect();
+                map.insert(format!("by_{}", dimension.as_str()), groups.into());
+            }
+        }
+        return writeln!(out, "{}", json!({ "summary": summary }));
     }
-    let apis: Vec<String> = summary.by_api.iter().map(|(api, n)| format!("{api} {n}")).collect();
+    let apis: Vec<String> = tally.by_api.iter().map(|(api, n)| format!("{api} {n}")).collect();
     writeln!(
         out,
         "checked {} exchange{} ({}) in {:.1} s: {} failed, {} with violations, {} unreadable",
-        summary.exchanges,
-        if summary.exchanges == 1 { "" } else { "s" },
+        tally.exchanges,
+        if tally.exchanges == 1 { "" } else { "s" },
         if apis.is_empty() { "none".to_owned() } else { apis.join(", ") },
         elapsed.as_secs_f64(),
-        summary.failures,
-        summary.non_conforming,
-        summary.broken,
+        tally.failures,
+        tally.non_conforming,
+        tally.broken,
     )?;
-    let list = |map: &BTreeMap<_, u64>| -> Vec<String> {
+    let list = |map: &BTreeMap<&str, u64>| -> Vec<String> {
         map.iter().map(|(k, n)| format!("{k} ×{n}")).collect()
     };
-    let by_code: Vec<String> = summary.by_code.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
     if !by_code.is_empty() {
-        writeln!(out, "  failures by code: {}", by_code.join(", "))?;
+        writeln!(out, "  failures by code: {}", list(&by_code).join(", "))?;
     }
-    if !summary.violations.is_empty() {
-        writeln!(out, "  violations by rule: {}", list(&summary.violations).join(", "))?;
+    if !tally.violations.is_empty() {
+        writeln!(out, "  violations by rule: {}", list(&tally.violations).join(", "))?;
     }
-    if !summary.tolerated.is_empty() {
-        writeln!(out, "  tolerated by rule: {}", list(&summary.tolerated).join(", "))?;
+    if !tally.tolerated.is_empty() {
+        writeln!(out, "  tolerated by rule: {}", list(&tally.tolerated).join(", "))?;
     }
-    if summary.unknown_api > 0 {
+    if tally.unknown_api > 0 {
         writeln!(
             out,
             "  {} exchange(s) were neither BRAVIA nor ThinQ (not checked; --all lists them)",
-            summary.unknown_api
+            tally.unknown_api
         )?;
     }
-    if summary.broken > 0 {
+    if tally.broken > 0 {
         writeln!(
             out,
             "  unreadable: {} (first at {})",
-            summary.broken,
-            summary.first_broken.join(", ")
+            tally.broken,
+            tally.first_broken.join(", ")
         )?;
+    }
+    for dimension in by {
+        let rows = tally.sorted_groups(*dimension);
+        writeln!(
+            out,
+            "  by {} ({} group{}):",
+            dimension.as_str(),
+            rows.len(),
+            if rows.len() == 1 { "" } else { "s" }
+        )?;
+        let width =
+            rows.iter().take(TEXT_GROUPS).map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+        for (key, c) in rows.iter().take(TEXT_GROUPS) {
+            writeln!(
+                out,
+                "    {key:<width$}  {} exchange{}, {} failed, {} with violations",
+                c.exchanges,
+                if c.exchanges == 1 { "" } else { "s" },
+                c.failed,
+                c.non_conforming
+            )?;
+        }
+        if rows.len() > TEXT_GROUPS {
+            writeln!(
+                out,
+                "    … {} more (--format json lists them all)",
+                rows.len() - TEXT_GROUPS
+            )?;
+        }
     }
     if let Some(fatal) = fatal {
         writeln!(out, "  stopped early: {fatal}")?;
@@ -334,9 +391,12 @@ fn write_summary(
     Ok(())
 }
 
+/// Groups the text summary lists per dimension (JSON lists every one).
+const TEXT_GROUPS: usize = 50;
+
 /// A reader that counts the bytes it has handed out, for the progress line.
 struct Counting {
-    inner: Box<dyn Read>,
+    inner: Box<dyn Read + Send>,
     read: Arc<AtomicU64>,
 }
 
@@ -349,7 +409,7 @@ impl Read for Counting {
 }
 
 /// A progress line on standard error, only on a terminal and only for inputs over 4 MiB.
-struct Progress {
+pub struct Progress {
     total: u64,
     read: Arc<AtomicU64>,
     enabled: bool,
@@ -363,7 +423,8 @@ impl Progress {
         Progress { total, read, enabled, last: std::cell::Cell::new(Instant::now()) }
     }
 
-    fn tick(&self, items: u64) {
+    /// Redraws the line (at most five times a second).
+    pub fn tick(&self, items: u64) {
         if !self.enabled || self.last.get().elapsed() < Duration::from_millis(200) {
             return;
         }

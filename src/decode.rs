@@ -30,6 +30,15 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
+    /// Largest input read (bytes; K, M, G suffixes): one response, headers and body. Larger
+    /// input is refused (exit 2) without being read further.
+    #[arg(long, value_name = "SIZE", default_value = "4M", value_parser = size)]
+    max_size: u64,
+}
+
+/// A `--max-size` (bytes, or with a K, M or G suffix).
+fn size(text: &str) -> Result<u64, String> {
+    devfault_core::capture::parse_size(text)
 }
 
 /// `--api` of `decode` and `check`.
@@ -70,7 +79,7 @@ const STATUS_ASSUMED: &str = "devfault.status-assumed";
 
 /// Runs the command. Exit: 0 success, 1 error response, 3 protocol violation, 2 unreadable.
 pub fn run(args: &Args, out: &mut impl Write) -> Result<crate::Outcome> {
-    let (name, bytes) = read_input(args.input.as_deref())?;
+    let (name, bytes) = read_input(args.input.as_deref(), args.max_size)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         bail!("{name} is empty: give a raw HTTP response or a response body");
     }
@@ -141,23 +150,32 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<crate::Outcome> {
     })
 }
 
-/// Reads a file, or standard input for `-` or no path.
-fn read_input(path: Option<&std::path::Path>) -> Result<(String, Vec<u8>)> {
-    let mut bytes = Vec::new();
-    match path {
-        None => {
-            std::io::stdin().read_to_end(&mut bytes).context("cannot read standard input")?;
-            Ok(("standard input".to_owned(), bytes))
-        }
+/// Reads a file, or standard input for `-` or no path, refusing more than `max` bytes (so
+/// `/dev/zero` or a 500 MB file costs at most `max` of memory).
+fn read_input(path: Option<&std::path::Path>, max: u64) -> Result<(String, Vec<u8>)> {
+    let (name, reader): (String, Box<dyn Read>) = match path {
+        None => ("standard input".to_owned(), Box::new(std::io::stdin())),
         Some(p) if p.as_os_str() == "-" => {
-            std::io::stdin().read_to_end(&mut bytes).context("cannot read standard input")?;
-            Ok(("standard input".to_owned(), bytes))
+            ("standard input".to_owned(), Box::new(std::io::stdin()))
         }
         Some(p) => {
-            let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
-            Ok((p.display().to_string(), bytes))
+            let file =
+                std::fs::File::open(p).with_context(|| format!("cannot read {}", p.display()))?;
+            (p.display().to_string(), Box::new(file))
         }
+    };
+    let mut bytes = Vec::new();
+    reader
+        .take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {name}"))?;
+    if bytes.len() as u64 > max {
+        bail!(
+            "{name} is larger than the {} cap (--max-size): decode takes one captured response; `devfault check` audits whole captures",
+            devfault_core::capture::Bytes(max)
+        );
     }
+    Ok((name, bytes))
 }
 
 /// The diagnosis for people, styled for stdout.

@@ -76,6 +76,13 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<Outcome> {
                     eprintln!("devfault: {}", not_listed(registry, *code));
                 }
             }
+        } else if !query.is_empty() && query.bytes().all(|b| b.is_ascii_digit()) {
+            // A number no API takes as a code: say why for each, rather than search the texts.
+            for api in &apis {
+                if let Err(error) = api.registry().space().parse(query) {
+                    eprintln!("devfault: {}: {error}", api.registry().api());
+                }
+            }
         } else {
             eprintln!(
                 "devfault: no code has the reason or message {query:?} (matching ignores case); `devfault list` shows them all"

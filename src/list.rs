@@ -19,11 +19,11 @@ pub struct Args {
     /// Only this group: its id (`audio`) or its title in any language, ignoring case.
     #[arg(long)]
     group: Option<String>,
-    /// Only this class (malformed_request, authentication, device_state, rate_limit, ...).
-    #[arg(long)]
+    /// Only this class.
+    #[arg(long, value_parser = names(Class::ALL.iter().map(|c| c.as_str())))]
     class: Option<String>,
     /// Only documented or only observed rows.
-    #[arg(long)]
+    #[arg(long, value_parser = names(Source::ALL.iter().map(|s| s.as_str())))]
     source: Option<String>,
     /// Language of group titles.
     #[arg(long, value_enum, default_value_t)]
@@ -47,6 +47,11 @@ pub enum Format {
     Markdown,
     /// The registry in devfault's TOML format (one API, no filters): `devfault lint` reads it.
     Toml,
+}
+
+/// A parser that accepts these names and lists them in `--help` and in its refusals.
+fn names(names: impl Iterator<Item = &'static str>) -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(names.map(clap::builder::PossibleValue::new))
 }
 
 /// Runs the command.

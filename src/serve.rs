@@ -4,9 +4,11 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use devfault_emulator::bravia::AuthMode;
+use devfault_emulator::connections::ConnectionLimits;
 use devfault_emulator::server::{RunningServer, ServeConfig, serve};
 use serde_json::json;
 
@@ -71,9 +73,35 @@ pub struct Args {
     #[arg(long)]
     seed: Option<u64>,
     /// Allow addresses other than loopback. The emulator has no real security: only for a
-    /// network you control.
+    /// network you control. An admin address off loopback also needs --admin-token.
     #[arg(long)]
     listen_any: bool,
+    /// The bearer token the admin API requires (Authorization: Bearer TOKEN); required for an
+    /// --admin address off loopback. Visible ASCII, 1 to 256 characters.
+    #[arg(long, value_name = "TOKEN")]
+    admin_token: Option<String>,
+    /// The largest request head (request line and headers) any listener accepts; larger is
+    /// answered 431. 8192 to 1048576.
+    #[arg(long, value_name = "BYTES", default_value_t = ConnectionLimits::default().max_header_bytes)]
+    max_header_bytes: usize,
+    /// How long a request head may take to arrive (e.g. 10s, 500ms).
+    #[arg(long, value_name = "TIME", default_value = "10s", value_parser = duration)]
+    header_timeout: Duration,
+    /// How long a connection may stay silent with no request in flight before it is closed.
+    #[arg(long, value_name = "TIME", default_value = "5s", value_parser = duration)]
+    idle_timeout: Duration,
+    /// How long a TLS client may take to finish its handshake (--thinq-tls).
+    #[arg(long, value_name = "TIME", default_value = "5s", value_parser = duration)]
+    handshake_timeout: Duration,
+    /// The most open connections per listener; more are answered 503 and closed.
+    #[arg(long, value_name = "N", default_value_t = ConnectionLimits::default().max_connections)]
+    max_connections: usize,
+    /// About how much memory the request journal may take; past it the oldest entries go.
+    #[arg(long, value_name = "BYTES", default_value_t = devfault_emulator::journal::DEFAULT_MAX_BYTES)]
+    journal_bytes: usize,
+    /// How long stopping (Ctrl-C, SIGTERM) waits for requests in flight.
+    #[arg(long, value_name = "TIME", default_value = "500ms", value_parser = duration)]
+    shutdown_grace: Duration,
     /// Write the bound addresses as JSON to this file once every listener is up (for scripts
     /// that start the emulator on port 0).
     #[arg(long)]
@@ -115,8 +143,19 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<Outcome> {
         scenario: args.scenario.clone(),
         seed: args.seed,
         allow_non_loopback: args.listen_any,
+        admin_token: args.admin_token.clone(),
+        journal_max_bytes: args.journal_bytes,
+        limits: ConnectionLimits {
+            max_header_bytes: args.max_header_bytes,
+            header_timeout: args.header_timeout,
+            idle_timeout: args.idle_timeout,
+            handshake_timeout: args.handshake_timeout,
+            max_connections: args.max_connections,
+            shutdown_grace: args.shutdown_grace,
+        },
         ..ServeConfig::default()
     };
+    raise_open_files_limit();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -172,6 +211,36 @@ fn ca_file(args: &Args, ready: &std::path::Path, pem: &str) -> Result<String> {
     Ok(absolute.display().to_string())
 }
 
+/// A duration flag: a whole number with `ms` or `s` (`500ms`, `10s`); a bare number is seconds.
+fn duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, scale) = if let Some(ms) = text.strip_suffix("ms") {
+        (ms, 1)
+    } else if let Some(s) = text.strip_suffix('s') {
+        (s, 1000)
+    } else {
+        (text, 1000)
+    };
+    number
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .map(Duration::from_millis)
+        .ok_or_else(|| format!("{text:?} is not a duration: give e.g. 10s or 500ms"))
+}
+
+/// Raises the soft open-files limit to the hard one: each connection takes a file
+/// descriptor, and a soft limit of 1024 (a common default) would let about a thousand idle
+/// sockets stop every listener before the per-listener connection cap is reached. A failure
+/// is reported and ignored: the server still runs, with the lower limit.
+fn raise_open_files_limit() {
+    #[cfg(unix)]
+    if let Err(error) = rlimit::increase_nofile_limit(u64::MAX) {
+        eprintln!("devfault: cannot raise the open-files limit (RLIMIT_NOFILE): {error}");
+    }
+}
+
 /// Ctrl-C, or SIGTERM on Unix.
 async fn stop_signal() {
     #[cfg(unix)]
@@ -201,7 +270,17 @@ fn announce(server: &RunningServer, args: &Args, out: &mut impl Write) -> std::i
     let admin = server.admin_addr();
     let psk = args.psk.as_deref().unwrap_or("0000");
     let auth = args.auth.map_or("psk (default)", AuthMode::as_str);
-    writeln!(out, "devfault emulator, on loopback until Ctrl-C")?;
+    let thinq = server.thinq();
+    let mut addrs: Vec<SocketAddr> = displays.iter().map(|d| d.addr).collect();
+    addrs.extend([thinq.addr, admin].into_iter().chain(thinq.tls_addr));
+    if addrs.iter().all(|addr| addr.ip().is_loopback()) {
+        writeln!(out, "devfault emulator, on loopback until Ctrl-C")?;
+    } else {
+        writeln!(
+            out,
+            "devfault emulator, reachable beyond loopback (--listen-any; no real security) until Ctrl-C"
+        )?;
+    }
     for display in displays.iter().take(5) {
         writeln!(out, "  BRAVIA display {:<10} http://{}/sony/", display.id, display.addr)?;
     }
@@ -215,9 +294,18 @@ fn announce(server: &RunningServer, args: &Args, out: &mut impl Write) -> std::i
             last.addr
         )?;
     }
-    let thinq = server.thinq();
-    let appliances = thinq.cloud.appliances().len();
-    writeln!(out, "  ThinQ Connect cloud       http://{}/ ({appliances} appliances)", thinq.addr)?;
+    let appliances = thinq.cloud.appliances();
+    let users = appliances.iter().filter(|a| a.owner() == Some(1)).count();
+    let others = appliances.len() - users;
+    let appliances =
+        |n: usize| if n == 1 { "1 appliance".to_owned() } else { format!("{n} appliances") };
+    writeln!(
+        out,
+        "  ThinQ Connect cloud       http://{}/ (user 1: {}; other users: {})",
+        thinq.addr,
+        appliances(users),
+        appliances(others)
+    )?;
     if let Some(addr) = thinq.tls_addr {
         writeln!(
             out,
@@ -230,7 +318,14 @@ fn announce(server: &RunningServer, args: &Args, out: &mut impl Write) -> std::i
             "  ThinQ MQTT broker         mqtts://{addr} (client certificates from POST /client/certificate)"
         )?;
     }
-    writeln!(out, "  admin API                 http://{admin}/")?;
+    if args.admin_token.is_some() {
+        writeln!(
+            out,
+            "  admin API                 http://{admin}/ (Authorization: Bearer required)"
+        )?;
+    } else {
+        writeln!(out, "  admin API                 http://{admin}/")?;
+    }
     writeln!(out, "  auth {auth}, pre-shared key {psk}; fault seed {}", server.seed())?;
     writeln!(out, "  ThinQ token {}", thinq.cloud.token())?;
     let Some(first) = displays.first() else { return Ok(()) };

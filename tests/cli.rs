@@ -209,7 +209,7 @@ fn list_rejects_bad_filters_naming_what_is_accepted() {
     let run = devfault(&["list", "--class", "flaky"]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(
-        run.stderr.contains("\"flaky\"") && run.stderr.contains("device_state"),
+        run.stderr.contains("'flaky'") && run.stderr.contains("device_state"),
         "{}",
         run.stderr
     );

@@ -2,11 +2,14 @@
 
 mod api;
 mod check;
+mod check_stream;
 mod cli;
 mod client_bravia;
 mod client_thinq;
 mod dashboard;
 mod decode;
+mod hardening;
 mod lint;
+mod report;
 mod serve;
 mod util;

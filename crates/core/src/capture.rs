@@ -14,14 +14,30 @@
 //!
 //! `headers` is an object (name → value) or a HAR-style array of `{"name", "value"}`; a body is
 //! `body` (text) or `body_base64`; `request` may be left out when only responses were captured.
-//! Blank lines are skipped.
+//! Blank lines are skipped. An optional `time` member (an RFC 3339 date-time, as HAR's
+//! `startedDateTime`) says when the exchange started.
+//!
+//! The fast path ([`NdjsonBatches`], [`HarBatches`], [`parse_ndjson_view`], [`parse_har_view`])
+//! cuts a capture into batches of whole items and reads each item borrowed, within [`Limits`];
+//! [`read_ndjson`] and [`read_har`] are built on it and hand over owned [`Exchange`]s.
+
+mod batch;
+pub mod follow;
+mod limits;
+pub mod source;
+mod time;
+mod view;
 
 use std::fmt;
-use std::io::{self, BufRead, Read};
+use std::io::{self, BufRead, BufReader, Read};
 
 use base64::Engine;
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
+
+pub use batch::{Batch, HarBatches, NdjsonBatches, Slot, SlotKind, Step};
+pub use limits::{Bytes, Limits, parse_size};
+pub use time::{format_minute, parse_timestamp};
+pub use view::{ExchangeView, Header, Scratch, parse_har_view, parse_ndjson_view};
 
 /// Where an exchange stands in its capture.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -120,24 +136,71 @@ impl fmt::Display for CaptureError {
 
 impl std::error::Error for CaptureError {}
 
-/// Reads an NDJSON capture line by line, handing each item to `each`.
-pub fn read_ndjson(mut reader: impl BufRead, mut each: impl FnMut(Item)) -> io::Result<()> {
-    let mut line = Vec::new();
-    let mut number = 0;
+/// Reads an NDJSON capture line by line (within the default [`Limits`]), handing each item to
+/// `each`.
+pub fn read_ndjson(reader: impl BufRead, mut each: impl FnMut(Item)) -> io::Result<()> {
+    let limits = Limits::DEFAULT;
+    let mut batches = NdjsonBatches::new(BufReader::with_capacity(64 * 1024, reader), limits);
+    let mut batch = Batch::default();
+    let mut scratch = Scratch::default();
     loop {
-        line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 {
-            return Ok(());
+        let step = batches.next_batch(&mut batch);
+        for slot in &batch.slots {
+            each(owned_item(&batch, slot, &limits, &mut scratch, parse_ndjson_view));
         }
-        number += 1;
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
+        match step {
+            Step::More => {}
+            Step::End => return Ok(()),
+            Step::Fatal(CaptureError::Io(e)) => return Err(e),
+            Step::Fatal(other) => return Err(io::Error::other(other.to_string())),
         }
-        let position = Position::Line(number);
-        each(match parse_ndjson_line(&line, position) {
-            Ok(exchange) => Item::Exchange(exchange),
+    }
+}
+
+/// The signature of [`parse_ndjson_view`] and [`parse_har_view`].
+type ViewParser =
+    for<'a> fn(&'a [u8], Position, &Limits, &'a mut Scratch) -> Result<ExchangeView<'a>, String>;
+
+/// One slot of a batch, read and copied out.
+fn owned_item(
+    batch: &Batch,
+    slot: &Slot,
+    limits: &Limits,
+    scratch: &mut Scratch,
+    parse: ViewParser,
+) -> Item {
+    let position = slot.position;
+    match &slot.kind {
+        SlotKind::Oversize { cap, flag } => {
+            Item::Broken { position, error: SlotKind::oversize_message(*cap, flag) }
+        }
+        SlotKind::Data(range) => match parse(&batch.data[range.clone()], position, limits, scratch)
+        {
+            Ok(view) => Item::Exchange(view.to_exchange()),
             Err(error) => Item::Broken { position, error },
-        });
+        },
+    }
+}
+
+impl ExchangeView<'_> {
+    /// The exchange with its own copies of every field.
+    pub fn to_exchange(&self) -> Exchange {
+        let headers =
+            |h: &[Header<'_>]| h.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+        Exchange {
+            position: self.position,
+            request: CapturedRequest {
+                method: self.method.to_string(),
+                url: self.url.to_string(),
+                headers: headers(&self.request_headers),
+                body: self.request_body.to_vec(),
+            },
+            response: CapturedResponse {
+                status: self.status,
+                headers: headers(&self.response_headers),
+                body: self.response_body.to_vec(),
+            },
+        }
     }
 }
 
@@ -230,25 +293,23 @@ fn body_of(side: &Value, what: &str) -> Result<Vec<u8>, String> {
 }
 
 /// Reads a HAR 1.2 file, handing each entry of `log.entries` to `each` as soon as it is read;
-/// only one entry is in memory at a time. Other members of the document are skipped unread.
-pub fn read_har(reader: impl Read, each: impl FnMut(Item)) -> Result<(), CaptureError> {
-    let mut deserializer = serde_json::Deserializer::from_reader(reader);
-    let mut state = HarState { each, index: 0, saw_entries: false };
-    let result = DeserializeSeed::deserialize(Root(&mut state), &mut deserializer)
-        .and_then(|()| deserializer.end());
-    match result {
-        Ok(()) if state.saw_entries => Ok(()),
-        Ok(()) => Err(CaptureError::Har {
-            message: "no log.entries array".to_owned(),
-            line: 0,
-            column: 0,
-        }),
-        Err(err) if err.is_io() => Err(CaptureError::Io(io::Error::other(err.to_string()))),
-        Err(err) => Err(CaptureError::Har {
-            message: err.to_string(),
-            line: err.line(),
-            column: err.column(),
-        }),
+/// only one batch of entries is in memory at a time, each within the default [`Limits`]. Other
+/// members of the document are skipped unread.
+pub fn read_har(reader: impl Read, mut each: impl FnMut(Item)) -> Result<(), CaptureError> {
+    let limits = Limits::DEFAULT;
+    let mut batches = HarBatches::new(BufReader::with_capacity(64 * 1024, reader), limits);
+    let mut batch = Batch::default();
+    let mut scratch = Scratch::default();
+    loop {
+        let step = batches.next_batch(&mut batch);
+        for slot in &batch.slots {
+            each(owned_item(&batch, slot, &limits, &mut scratch, parse_har_view));
+        }
+        match step {
+            Step::More => {}
+            Step::End => return Ok(()),
+            Step::Fatal(e) => return Err(e),
+        }
     }
 }
 
@@ -288,77 +349,6 @@ fn har_text(holder: &Value, what: &str) -> Result<Vec<u8>, String> {
             Err(format!("{what}.encoding {other:?} is not supported (only base64)"))
         }
         _ => Ok(text.into_bytes()),
-    }
-}
-
-struct HarState<F> {
-    each: F,
-    index: usize,
-    saw_entries: bool,
-}
-
-/// The document: an object whose `log` member is read by [`Log`].
-struct Root<'s, F>(&'s mut HarState<F>);
-/// `log`: an object whose `entries` member is read by [`Entries`].
-struct Log<'s, F>(&'s mut HarState<F>);
-/// `log.entries`: an array read one element at a time.
-struct Entries<'s, F>(&'s mut HarState<F>);
-
-macro_rules! object_seed {
-    ($seed:ident, $key:literal, $inner:ident, $expecting:literal) => {
-        impl<'de, F: FnMut(Item)> DeserializeSeed<'de> for $seed<'_, F> {
-            type Value = ();
-            fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-                d.deserialize_map(self)
-            }
-        }
-
-        impl<'de, F: FnMut(Item)> Visitor<'de> for $seed<'_, F> {
-            type Value = ();
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str($expecting)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-                while let Some(key) = map.next_key::<String>()? {
-                    if key == $key {
-                        map.next_value_seed($inner(&mut *self.0))?;
-                    } else {
-                        map.next_value::<IgnoredAny>()?;
-                    }
-                }
-                Ok(())
-            }
-        }
-    };
-}
-
-object_seed!(Root, "log", Log, "a HAR document: an object with a \"log\" member");
-object_seed!(Log, "entries", Entries, "the HAR \"log\" object");
-
-impl<'de, F: FnMut(Item)> DeserializeSeed<'de> for Entries<'_, F> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de, F: FnMut(Item)> Visitor<'de> for Entries<'_, F> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the HAR \"log.entries\" array")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        self.0.saw_entries = true;
-        while let Some(entry) = seq.next_element::<Value>()? {
-            let position = Position::Entry(self.0.index);
-            self.0.index += 1;
-            let item = match parse_har_entry(&entry, position) {
-                Ok(exchange) => Item::Exchange(exchange),
-                Err(error) => Item::Broken { position, error },
-            };
-            (self.0.each)(item);
-        }
-        Ok(())
     }
 }
 

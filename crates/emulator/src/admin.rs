@@ -641,13 +641,35 @@ async fn journal(
         admin.find(device)?;
     }
     let query = JournalQuery { limit: params.limit, device: params.device };
-    let entries = admin.journal.query(&query);
-    ok(json!({
+    let selected = admin.journal.select(&query);
+    // Streamed entry by entry: the answer holds one entry's JSON at a time besides what the
+    // journal holds, however large the journal and however many read it at once.
+    let head = json!({
         "capacity": admin.journal.capacity(),
+        "max_bytes": admin.journal.max_bytes(),
+        "bytes": admin.journal.bytes(),
         "len": admin.journal.len(),
         "dropped": admin.journal.dropped(),
-        "entries": entries,
-    }))
+    })
+    .to_string();
+    // `{"capacity":…,"dropped":…` then `,"entries":[` … `]}`.
+    let opening = format!("{},\"entries\":[", head.trim_end_matches('}'));
+    let entries = selected.entries().enumerate().map(|(index, entry)| {
+        let mut chunk = if index == 0 { Vec::new() } else { b",".to_vec() };
+        // Writing a JournalEntry (strings, numbers) into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut chunk, &entry);
+        Ok::<_, std::convert::Infallible>(Bytes::from(chunk))
+    });
+    let chunks = std::iter::once(Ok(Bytes::from(opening)))
+        .chain(entries)
+        .chain(std::iter::once(Ok(Bytes::from_static(b"]}"))));
+    let mut response =
+        axum::body::Body::from_stream(futures_util::stream::iter(chunks)).into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
 }
 
 async fn clear_journal(State(admin): State<Arc<Admin>>) -> Answer {

@@ -70,8 +70,9 @@ pub trait ApiCodec: Send + Sync + fmt::Debug {
         self.error_response(code, request_body)
     }
 
-    /// The response to a request whose body did not come whole in time.
-    fn body_timeout(&self) -> Response {
+    /// The response to a request whose body did not come whole in time (its headers, for an
+    /// envelope that echoes one, such as ThinQ's `x-message-id`).
+    fn body_timeout(&self, _request_headers: &HeaderMap) -> Response {
         json_error(StatusCode::REQUEST_TIMEOUT, "the request body came too slowly")
     }
 

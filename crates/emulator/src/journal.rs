@@ -27,9 +27,92 @@ pub use crate::codec::{Decoded, DecodedCode};
 /// How many bytes of a request or response body an entry keeps.
 pub const BODY_EXCERPT_BYTES: usize = 4096;
 
+/// How many bytes of one header value an entry keeps; the rest is replaced by a marker saying
+/// how many bytes were dropped.
+pub const HEADER_VALUE_BYTES: usize = 1024;
+
+/// How much memory the journal's entries of `devfault serve` may take, about: 4 MiB. Past it,
+/// the oldest entries go, whatever the entry capacity.
+pub const DEFAULT_MAX_BYTES: usize = 4 * 1024 * 1024;
+
+/// What an entry costs besides its bytes (the allocations, the fixed fields), as counted
+/// against the journal's byte bound.
+const ENTRY_OVERHEAD: usize = 256;
+
 /// Headers whose values are credentials: the journal shows `<redacted>` instead (after the
-/// scheme, for `Authorization`).
-pub const REDACTED_HEADERS: &[&str] = &["x-auth-psk", "authorization", "cookie", "set-cookie"];
+/// scheme, for `Authorization` and `Proxy-Authorization`). Besides these, any header whose
+/// name holds one of [`CREDENTIAL_WORDS`] is redacted too (`x-service-key`, `x-auth-token`).
+pub const REDACTED_HEADERS: &[&str] = &[
+    "x-auth-psk",
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-service-key",
+];
+
+/// Headers kept although their names look like a credential's: ThinQ's `x-api-key` is the
+/// SDK's public constant, the same for every user (the README prints it), and the journal
+/// shows whether a client sends the right one.
+pub const KEPT_HEADERS: &[&str] = &["x-api-key", "www-authenticate", "proxy-authenticate"];
+
+/// Words that make a header name or a query parameter name a credential's: its value is
+/// redacted in the journal, unless the header is one of [`KEPT_HEADERS`].
+pub const CREDENTIAL_WORDS: &[&str] = &[
+    "auth",
+    "token",
+    "key",
+    "secret",
+    "passw",
+    "psk",
+    "cookie",
+    "session",
+    "signature",
+    "credential",
+];
+
+/// True when a header's value is a credential (see [`REDACTED_HEADERS`]).
+fn is_credential_header(name: &str) -> bool {
+    if REDACTED_HEADERS.contains(&name) {
+        return true;
+    }
+    if KEPT_HEADERS.contains(&name) {
+        return false;
+    }
+    let lower = name.to_ascii_lowercase();
+    CREDENTIAL_WORDS.iter().any(|word| lower.contains(word))
+}
+
+/// A request target with the values of credential-looking query parameters (names holding
+/// one of [`CREDENTIAL_WORDS`]: `access_token`, `api_key`, `sig`...) replaced by
+/// [`REDACTED`].
+pub fn redacted_target(target: &str) -> std::borrow::Cow<'_, str> {
+    let Some((path, query)) = target.split_once('?') else {
+        return std::borrow::Cow::Borrowed(target);
+    };
+    let mut changed = false;
+    let parts: Vec<String> = query
+        .split('&')
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let lower = name.to_ascii_lowercase();
+            if !value.is_empty()
+                && (CREDENTIAL_WORDS.iter().any(|word| lower.contains(word))
+                    || matches!(lower.as_str(), "sig" | "code" | "pin" | "pass" | "pwd"))
+            {
+                changed = true;
+                format!("{name}={REDACTED}")
+            } else {
+                pair.to_owned()
+            }
+        })
+        .collect();
+    if changed {
+        std::borrow::Cow::Owned(format!("{path}?{}", parts.join("&")))
+    } else {
+        std::borrow::Cow::Borrowed(target)
+    }
+}
 
 /// What the journal shows instead of a credential.
 pub const REDACTED: &str = "<redacted>";
@@ -101,7 +184,7 @@ impl RecordedRequest {
     pub fn new(method: &str, path: &str, headers: &HeaderMap, body: &[u8]) -> RecordedRequest {
         RecordedRequest {
             method: method.to_owned(),
-            path: path.to_owned(),
+            path: redacted_target(path).into_owned(),
             headers: redacted_headers(headers),
             body: excerpt(body),
             body_bytes: body.len(),
@@ -158,7 +241,21 @@ impl HeaderBlock {
             headers.iter().map(|(name, value)| 8 + name.as_str().len() + value.len()).sum();
         let mut block = Vec::with_capacity(size);
         for (name, value) in headers {
-            for part in [name.as_str().as_bytes(), value.as_bytes()] {
+            let value = value.as_bytes();
+            let marker;
+            let value: &[u8] = if value.len() > HEADER_VALUE_BYTES {
+                // Cut, with a marker saying how much went: a huge header costs the journal
+                // at most this much.
+                marker = [
+                    &value[..HEADER_VALUE_BYTES],
+                    format!("… [{} bytes dropped]", value.len() - HEADER_VALUE_BYTES).as_bytes(),
+                ]
+                .concat();
+                &marker
+            } else {
+                value
+            };
+            for part in [name.as_str().as_bytes(), value] {
                 // A header is at most hyper's buffer (far below 4 GiB); saturating keeps a
                 // block readable even so, with the part cut.
                 let len = u32::try_from(part.len()).unwrap_or(u32::MAX);
@@ -285,7 +382,7 @@ impl RawRequest {
         };
         RecordedRequest {
             method: self.method.as_str().to_owned(),
-            path: target.to_owned(),
+            path: redacted_target(target).into_owned(),
             headers: redacted_pairs(self.headers.iter()),
             body: excerpt(&self.body),
             body_bytes: self.body_bytes,
@@ -366,6 +463,21 @@ pub(crate) struct RawEntry {
 }
 
 impl RawEntry {
+    /// About how much memory the entry holds, for the journal's byte bound.
+    fn size(&self) -> usize {
+        let request = &self.request;
+        let response = self
+            .response
+            .as_ref()
+            .map_or(0, |response| response.headers.0.len() + response.body.len());
+        ENTRY_OVERHEAD
+            + request.text.len()
+            + request.headers.0.len()
+            + request.body.len()
+            + self.device.len()
+            + response
+    }
+
     fn build(&self, seq: u64) -> JournalEntry {
         let codec = self.codec.as_ref();
         let (response, decoded) = match &self.response {
@@ -399,6 +511,28 @@ enum Stored {
 }
 
 impl Stored {
+    /// About how much memory the entry holds, for the journal's byte bound.
+    fn size(&self) -> usize {
+        match self {
+            Stored::Built(entry) => {
+                let request = &entry.request;
+                let headers = |map: &BTreeMap<String, String>| -> usize {
+                    map.iter().map(|(name, value)| name.len() + value.len()).sum()
+                };
+                let response = entry
+                    .response
+                    .as_ref()
+                    .map_or(0, |response| headers(&response.headers) + response.body.len());
+                ENTRY_OVERHEAD
+                    + request.path.len()
+                    + headers(&request.headers)
+                    + request.body.len()
+                    + response
+            }
+            Stored::Raw(_, raw) => raw.size(),
+        }
+    }
+
     fn seq(&self) -> u64 {
         match self {
             Stored::Built(entry) => entry.seq,
@@ -461,6 +595,7 @@ pub const SUBSCRIBER_BACKLOG: usize = 256;
 #[derive(Debug)]
 pub struct Journal {
     capacity: usize,
+    max_bytes: usize,
     inner: Mutex<Ring>,
     /// Every recorded exchange, to the live subscribers (the admin API's event stream).
     events: tokio::sync::broadcast::Sender<Recorded>,
@@ -499,6 +634,8 @@ impl Drop for Subscription {
 #[derive(Debug, Default)]
 struct Ring {
     entries: VecDeque<Stored>,
+    /// The sizes of the entries, added up.
+    bytes: usize,
     next_seq: u64,
     dropped: u64,
 }
@@ -512,10 +649,29 @@ impl Journal {
         let (events, _) = tokio::sync::broadcast::channel(SUBSCRIBER_BACKLOG);
         Journal {
             capacity,
+            max_bytes: DEFAULT_MAX_BYTES,
             inner: Mutex::new(Ring { next_seq: 1, ..Ring::default() }),
             events,
             subscribers: Arc::new(AtomicUsize::new(0)),
         }
+    }
+
+    /// The same journal bounded to about `max_bytes` of entries (default
+    /// [`DEFAULT_MAX_BYTES`]): past it, the oldest go. The newest entry is kept whatever its
+    /// size (an entry is itself bounded: header values and bodies are cut).
+    pub fn with_max_bytes(mut self, max_bytes: usize) -> Journal {
+        self.max_bytes = max_bytes;
+        self
+    }
+
+    /// About how much memory its entries may take.
+    pub fn max_bytes(&self) -> usize {
+        self.max_bytes
+    }
+
+    /// About how much memory its entries take now.
+    pub fn bytes(&self) -> usize {
+        self.lock().bytes
     }
 
     /// Every exchange recorded from now on, as it is recorded (even with a capacity of 0). A
@@ -595,7 +751,7 @@ impl Journal {
     fn push(&self, stored: impl FnOnce(u64) -> Stored) -> u64 {
         // The evicted entry is freed after the lock is released: freeing its allocations
         // under the lock made every request of every display wait on it.
-        let evicted;
+        let mut evicted = Vec::new();
         let seq;
         let recorded;
         {
@@ -605,15 +761,22 @@ impl Journal {
             recorded = stored(seq);
             if self.capacity == 0 {
                 ring.dropped += 1;
-                evicted = None;
             } else {
-                evicted = if ring.entries.len() >= self.capacity {
+                if ring.entries.len() >= self.capacity
+                    && let Some(oldest) = ring.entries.pop_front()
+                {
                     ring.dropped += 1;
-                    ring.entries.pop_front()
-                } else {
-                    None
-                };
+                    ring.bytes -= oldest.size();
+                    evicted.push(oldest);
+                }
+                ring.bytes += recorded.size();
                 ring.entries.push_back(recorded.clone());
+                while ring.bytes > self.max_bytes && ring.entries.len() > 1 {
+                    let Some(oldest) = ring.entries.pop_front() else { break };
+                    ring.dropped += 1;
+                    ring.bytes -= oldest.size();
+                    evicted.push(oldest);
+                }
             }
         }
         drop(evicted);
@@ -627,6 +790,13 @@ impl Journal {
 
     /// The entries that `query` selects, newest first.
     pub fn query(&self, query: &JournalQuery) -> Vec<JournalEntry> {
+        self.select(query).entries().collect()
+    }
+
+    /// The entries that `query` selects, newest first, held as they are stored (no copy):
+    /// [`Selected::entries`] builds each one when asked, so an answer can be written entry by
+    /// entry and never holds more than the journal does.
+    pub fn select(&self, query: &JournalQuery) -> Selected {
         // Only reference counts are taken under the lock; the entries are built (decoded,
         // redacted, formatted) after it is released, so reading the journal does not hold
         // up the devices recording into it.
@@ -642,15 +812,19 @@ impl Journal {
                 .cloned()
                 .collect()
         };
-        selected.iter().map(Stored::build).collect()
+        Selected(selected)
     }
 
     /// Forgets every entry; returns how many there were.
     pub fn clear(&self) -> usize {
         let mut ring = self.lock();
         let count = ring.entries.len();
-        ring.entries.clear();
+        // Replaced rather than cleared, so that the ring's own buffer is freed too.
+        let entries = std::mem::take(&mut ring.entries);
+        ring.bytes = 0;
         ring.dropped = 0;
+        drop(ring);
+        drop(entries);
         count
     }
 
@@ -658,6 +832,27 @@ impl Journal {
         // A panic while holding the lock cannot leave the ring inconsistent: every update is
         // a single push or pop.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Entries a query selected, built into [`JournalEntry`]s one at a time.
+#[derive(Debug)]
+pub struct Selected(Vec<Stored>);
+
+impl Selected {
+    /// How many entries.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The entries, newest first, each built when the iterator reaches it.
+    pub fn entries(self) -> impl Iterator<Item = JournalEntry> + Send + 'static {
+        self.0.into_iter().map(|stored| stored.build())
     }
 }
 
@@ -678,7 +873,7 @@ fn redacted_pairs<'h>(
 ) -> BTreeMap<String, String> {
     let mut out: BTreeMap<String, String> = BTreeMap::new();
     for (name, value) in headers {
-        let value = if REDACTED_HEADERS.contains(&name) {
+        let value = if is_credential_header(name) {
             redact(&String::from_utf8_lossy(value), name)
         } else {
             String::from_utf8_lossy(value).into_owned()
@@ -696,7 +891,7 @@ fn redacted_pairs<'h>(
 /// `Basic <redacted>` for an authorization value (the scheme says which credential was sent),
 /// [`REDACTED`] for anything else.
 fn redact(value: &str, name: &str) -> String {
-    if name == "authorization"
+    if (name == "authorization" || name == "proxy-authorization")
         && let Some((scheme, _)) = value.trim_start().split_once(' ')
     {
         return format!("{scheme} {REDACTED}");
@@ -725,6 +920,10 @@ fn rfc3339(secs: u64, millis: u32) -> String {
     use std::time::{Duration, UNIX_EPOCH};
     rfc3339_of(UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_millis(millis.into()))
 }
+
+#[cfg(test)]
+#[path = "journal_bounds_tests.rs"]
+mod bounds_tests;
 
 #[cfg(test)]
 mod tests {

@@ -4,9 +4,11 @@
 #![deny(missing_docs)]
 
 pub mod admin;
+pub mod admin_guard;
 mod body;
 pub mod bravia;
 pub mod codec;
+pub mod connections;
 pub mod dashboard;
 pub mod device;
 pub mod faults;

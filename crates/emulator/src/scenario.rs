@@ -227,16 +227,35 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
+/// The largest scenario file read: 32 MiB, room for the most appliances and fault rules the
+/// caps allow.
+pub const MAX_SCENARIO_BYTES: u64 = 32 * 1024 * 1024;
+
 impl Scenario {
-    /// Reads a scenario file.
+    /// Reads a scenario file (at most [`MAX_SCENARIO_BYTES`]).
     pub fn load(file: &Path) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(file).map_err(|error| ScenarioError {
+        let refuse = |message: String| ScenarioError {
             file: Some(file.to_owned()),
             line: None,
             column: None,
             field: None,
-            message: format!("cannot read the scenario file: {error}"),
-        })?;
+            message,
+        };
+        // Read through a cap: a file past it is refused before it is parsed into memory.
+        let mut text = String::new();
+        std::fs::File::open(file)
+            .and_then(|opened| {
+                std::io::Read::read_to_string(
+                    &mut std::io::Read::take(opened, MAX_SCENARIO_BYTES + 1),
+                    &mut text,
+                )
+            })
+            .map_err(|error| refuse(format!("cannot read the scenario file: {error}")))?;
+        if text.len() as u64 > MAX_SCENARIO_BYTES {
+            return Err(refuse(format!(
+                "the scenario file is over {MAX_SCENARIO_BYTES} bytes; split it or generate appliances with thinq.devices"
+            )));
+        }
         Scenario::parse(&text, Some(file.to_owned()))
     }
 
@@ -301,6 +320,16 @@ impl Scenario {
 
     /// Checks every fault rule against the codecs of `faults` (without adding them).
     pub fn check_faults(&self, faults: &Faults) -> Result<(), ScenarioError> {
+        if self.faults.len() > crate::faults::MAX_RULES {
+            return Err(self.error(
+                "faults",
+                format!(
+                    "{} fault rules: give at most {}, the cap of the admin API too",
+                    self.faults.len(),
+                    crate::faults::MAX_RULES
+                ),
+            ));
+        }
         for (index, spec) in self.faults.iter().enumerate() {
             faults.check(spec.clone()).map_err(|error| {
                 self.error(&format!("faults[{index}].{}", error.field), error.message)
@@ -368,6 +397,8 @@ impl Scenario {
         let thinq = &self.thinq;
         let mut config = base;
         if let Some(token) = &thinq.token {
+            crate::thinq::check_token(token)
+                .map_err(|message| self.error("thinq.token", message))?;
             config.token = token.clone();
         }
         if let Some(devices) = thinq.devices {
@@ -396,6 +427,16 @@ impl Scenario {
 
     /// Adds the scenario's `thinq.appliances` to `cloud`.
     pub fn add_appliances(&self, cloud: &mut Cloud) -> Result<(), ScenarioError> {
+        let max = crate::server::MAX_THINQ_DEVICES;
+        if self.thinq.appliances.len() > max {
+            return Err(self.error(
+                "thinq.appliances",
+                format!(
+                    "{} appliances: give at most {max}, the cap of --thinq-devices",
+                    self.thinq.appliances.len()
+                ),
+            ));
+        }
         for (index, appliance) in self.thinq.appliances.iter().enumerate() {
             cloud
                 .add_appliance(
@@ -480,7 +521,10 @@ fn apply_setting(
         "psk" => {
             config.psk = match value {
                 Value::Null => None,
-                Value::String(psk) => Some(psk.clone()),
+                Value::String(psk) => {
+                    crate::bravia::check_psk(psk).map_err(|message| (key.to_owned(), message))?;
+                    Some(psk.clone())
+                }
                 _ => return Err(bad()),
             }
         }

@@ -30,18 +30,19 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::admin::{self, Admin};
+use crate::admin_guard::{self, AdminGuard};
 use crate::bravia::{self, DisplayConfig, VirtualDisplay};
 use crate::codec::ApiCodec;
+use crate::connections::{ConnectionLimits, Refusal, serve_limited};
 use crate::device::{Device, Provocation};
 use crate::faults::{
-    BodyLimits, DEFAULT_MAX_HOLD, FaultListener, Faults, seed_from_clock, serve_device,
-    with_faults_and_limits,
+    BodyLimits, DEFAULT_MAX_HOLD, FaultListener, Faults, seed_from_clock, with_faults_and_limits,
 };
 use crate::journal::Journal;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::thinq::mqtt::{broker, ca::CloudCa};
 use crate::thinq::{self, Cloud, CloudConfig};
-use crate::tls::{self, ALPN_HTTP_1_1, TlsListener, serve_device_tls_diverting};
+use crate::tls::{self, ALPN_HTTP_1_1};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::pki_types::CertificateDer;
 
@@ -63,8 +64,9 @@ pub const MAX_THINQ_DEVICES: usize = 100_000;
 /// at most 61439.
 pub const MAX_DISPLAYS: usize = 4096;
 
-/// How long stopping waits for connections in flight before it drops them.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// How much longer than [`ConnectionLimits::shutdown_grace`] [`RunningServer::wait`] waits for
+/// a listener's loop, which drops its connections once the grace is over.
+const SHUTDOWN_MARGIN: Duration = Duration::from_millis(250);
 
 /// What `devfault serve` runs.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -116,8 +118,17 @@ pub struct ServeConfig {
     pub allow_non_loopback: bool,
     /// How many exchanges the journal keeps. Default 1000.
     pub journal_capacity: usize,
+    /// About how much memory the journal's entries may take; past it the oldest go. Default
+    /// [`crate::journal::DEFAULT_MAX_BYTES`] (4 MiB).
+    pub journal_max_bytes: usize,
     /// How long a `no_answer` rule holds a request at most. Default 60 s.
     pub max_hold: Duration,
+    /// The bearer token the admin API requires (`Authorization: Bearer TOKEN`); required when
+    /// the admin address is not loopback. Default: none (loopback only).
+    pub admin_token: Option<String>,
+    /// The limits of every listener: request head size, header and idle timeouts, TLS
+    /// handshake timeout, open connections, shutdown grace.
+    pub limits: ConnectionLimits,
 }
 
 impl Default for ServeConfig {
@@ -140,7 +151,10 @@ impl Default for ServeConfig {
             seed: None,
             allow_non_loopback: false,
             journal_capacity: Journal::DEFAULT_CAPACITY,
+            journal_max_bytes: crate::journal::DEFAULT_MAX_BYTES,
             max_hold: DEFAULT_MAX_HOLD,
+            limits: ConnectionLimits::default(),
+            admin_token: None,
         }
     }
 }
@@ -173,6 +187,8 @@ pub enum ServeError {
     },
     /// A server failed while running.
     Server(io::Error),
+    /// A setting is out of range or malformed (a limit, a credential).
+    Config(String),
 }
 
 impl fmt::Display for ServeError {
@@ -180,10 +196,12 @@ impl fmt::Display for ServeError {
         match self {
             ServeError::NotLoopback { what, addr } => write!(
                 f,
-                "{addr} ({what}) is not a loopback address; the emulator has no real security, so it listens on 127.0.0.1 or ::1 unless non-loopback addresses are allowed explicitly"
+                "{addr} ({what}) is not a loopback address; the emulator has no real security, so it listens on 127.0.0.1 or ::1 unless --listen-any allows other addresses (and the admin API off loopback also needs --admin-token)"
             ),
             ServeError::Scenario(error) => write!(f, "{error}"),
-            ServeError::Displays(message) | ServeError::Thinq(message) => f.write_str(message),
+            ServeError::Displays(message)
+            | ServeError::Thinq(message)
+            | ServeError::Config(message) => f.write_str(message),
             ServeError::Bind { what, addr, source } => {
                 write!(f, "cannot listen on {addr} for {what}: {source}")
             }
@@ -240,6 +258,7 @@ pub struct RunningServer {
     admin: Arc<Admin>,
     stop: Arc<watch::Sender<bool>>,
     tasks: Vec<JoinHandle<io::Result<()>>>,
+    grace: Duration,
 }
 
 impl RunningServer {
@@ -276,11 +295,12 @@ impl RunningServer {
     }
 
     /// Waits until the servers are stopped (by the shutdown future or
-    /// [`RunningServer::shutdown`]); connections still busy after 5 s are dropped.
+    /// [`RunningServer::shutdown`]); connections still busy after
+    /// [`ConnectionLimits::shutdown_grace`] are dropped.
     pub async fn wait(mut self) -> Result<(), ServeError> {
         let mut stopped = self.stop.subscribe();
         let _ = stopped.wait_for(|stopped| *stopped).await;
-        let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+        let deadline = tokio::time::Instant::now() + self.grace + SHUTDOWN_MARGIN;
         let mut first_error = None;
         for task in std::mem::take(&mut self.tasks) {
             let abort = task.abort_handle();
@@ -312,6 +332,7 @@ pub async fn serve(
     config: ServeConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<RunningServer, ServeError> {
+    config.limits.check().map_err(ServeError::Config)?;
     if !config.allow_non_loopback {
         for (what, addr) in [
             ("bravia", config.bravia_addr),
@@ -333,6 +354,24 @@ pub async fn serve(
             return Err(ServeError::NotLoopback { what: "thinq-mqtt", addr });
         }
     }
+    if let Some(token) = &config.admin_token {
+        admin_guard::check_token(token).map_err(ServeError::Config)?;
+    }
+    if let Some(token) = &config.thinq_token {
+        thinq::check_token(token)
+            .map_err(|error| ServeError::Config(format!("--thinq-token: {error}")))?;
+    }
+    if let Some(psk) = &config.psk {
+        crate::bravia::check_psk(psk)
+            .map_err(|error| ServeError::Config(format!("--psk: {error}")))?;
+    }
+    if !config.admin_addr.ip().is_loopback() && config.admin_token.is_none() {
+        return Err(ServeError::Config(format!(
+            "the admin API on {} would be off loopback without a credential: it serves the ThinQ tokens and takes fault rules, so give --admin-token TOKEN (besides --listen-any), or keep --admin on 127.0.0.1",
+            config.admin_addr
+        )));
+    }
+    let connection_limits = config.limits;
     let scenario = match &config.scenario {
         Some(file) => Scenario::load(file)?,
         None => Scenario::default(),
@@ -395,9 +434,16 @@ pub async fn serve(
     ids.push(thinq::CLOUD_ID.to_owned());
     ids.extend(cloud.appliances().iter().map(|a| a.id().to_owned()));
     scenario.check_devices(&ids)?;
-    let addrs = display_addrs(config.bravia_addr, count)?;
+    let taken: Vec<u16> = [Some(config.thinq_addr), Some(config.admin_addr), config.thinq_tls_addr]
+        .into_iter()
+        .flatten()
+        .map(|addr| addr.port())
+        .filter(|port| *port != 0)
+        .collect();
+    let addrs = display_addrs(config.bravia_addr, count, &taken)?;
 
-    let journal = Arc::new(Journal::new(config.journal_capacity));
+    let journal =
+        Arc::new(Journal::new(config.journal_capacity).with_max_bytes(config.journal_max_bytes));
     let mut displays = Vec::with_capacity(count);
     let mut listeners = Vec::with_capacity(count);
     for (id, addr) in ids.iter().zip(addrs) {
@@ -521,7 +567,15 @@ pub async fn serve(
             Arc::clone(&journal),
             limits,
         );
-        tasks.push(tokio::spawn(serve_device(FaultListener::new(listener), router, signal())));
+        tasks.push(tokio::spawn(serve_limited(
+            FaultListener::new(listener),
+            None,
+            None,
+            router,
+            connection_limits,
+            bravia_refusal(),
+            signal(),
+        )));
     }
     {
         let limits = BodyLimits {
@@ -537,33 +591,49 @@ pub async fn serve(
         );
         if let Some(tls) = thinq_tls {
             let hub = Arc::clone(&hub);
-            let listener = TlsListener::new(FaultListener::new(tls.listener), tls.acceptor)
-                .with_divert(
-                    broker::ALPN_MQTT,
-                    Arc::new(move |stream, peer| {
-                        tokio::spawn(broker::serve_tls_stream(Arc::clone(&hub), stream, peer));
-                    }),
-                );
-            tasks.push(tokio::spawn(serve_device_tls_diverting(
-                listener,
+            let divert: crate::connections::Diversion<_, _> = (
+                broker::ALPN_MQTT,
+                Arc::new(move |stream, peer| {
+                    tokio::spawn(broker::serve_tls_stream(Arc::clone(&hub), stream, peer));
+                }),
+            );
+            tasks.push(tokio::spawn(serve_limited(
+                FaultListener::new(tls.listener),
+                Some(tls.acceptor),
+                Some(divert),
                 router.clone(),
+                connection_limits,
+                thinq_refusal(),
                 signal(),
             )));
         }
         if let Some((listener, _, acceptor)) = mqtt {
             tasks.push(tokio::spawn(broker::serve(listener, acceptor, Arc::clone(&hub), signal())));
         }
-        tasks.push(tokio::spawn(serve_device(
+        tasks.push(tokio::spawn(serve_limited(
             FaultListener::new(thinq_listener),
+            None,
+            None,
             router,
+            connection_limits,
+            thinq_refusal(),
             signal(),
         )));
     }
-    let admin_router = admin::router(Arc::clone(&admin));
+    let admin_router = admin_guard::guard(
+        admin::router(Arc::clone(&admin)),
+        AdminGuard { token: config.admin_token.clone(), ..AdminGuard::default() },
+    );
     let admin_stopped = signal();
-    tasks.push(tokio::spawn(async move {
-        axum::serve(admin_listener, admin_router).with_graceful_shutdown(admin_stopped).await
-    }));
+    tasks.push(tokio::spawn(serve_limited(
+        admin_listener,
+        None,
+        None,
+        admin_router,
+        connection_limits,
+        Refusal::json(r#"{"error":"too many connections to the admin API; retry in a second"}"#),
+        admin_stopped,
+    )));
     {
         let (stop, faults, stopped) = (Arc::clone(&stop), Arc::clone(&faults), signal());
         let admin = Arc::clone(&admin);
@@ -578,28 +648,59 @@ pub async fn serve(
             Ok(())
         }));
     }
-    Ok(RunningServer { displays, thinq, admin_addr, admin, stop, tasks })
+    Ok(RunningServer {
+        displays,
+        thinq,
+        admin_addr,
+        admin,
+        stop,
+        tasks,
+        grace: connection_limits.shutdown_grace,
+    })
 }
 
-/// The addresses of `count` displays from `first`: consecutive ports, or port 0 for each.
-fn display_addrs(first: SocketAddr, count: usize) -> Result<Vec<SocketAddr>, ServeError> {
+/// What a display answers a connection past the cap: BRAVIA's own 503 error
+/// (`{"error": [503, "Service Unavailable"], "id": null}`; no request was read, so no id).
+fn bravia_refusal() -> Refusal {
+    let entry = devfault_bravia::Code::SERVICE_UNAVAILABLE.entry();
+    let (_, body) = devfault_bravia::wire::encode_error(entry, None);
+    Refusal::json(&String::from_utf8_lossy(&body))
+}
+
+/// What the ThinQ cloud answers a connection past the cap: LG's envelope with code 2000
+/// (Internal Server Error) and a fresh message id (no request was read, so none to echo).
+fn thinq_refusal() -> Refusal {
+    Refusal::json(&String::from_utf8_lossy(&thinq::overload_body()))
+}
+
+/// The addresses of `count` displays from `first`: consecutive ports, skipping `taken` (the
+/// other listeners' ports), so that `serve --displays N` never collides with the ThinQ cloud
+/// (8081), the admin API (8090) or the TLS port (8443) on the defaults; or port 0 for each.
+fn display_addrs(
+    first: SocketAddr,
+    count: usize,
+    taken: &[u16],
+) -> Result<Vec<SocketAddr>, ServeError> {
     if first.port() == 0 {
         return Ok(vec![first; count]);
     }
-    let last = usize::from(first.port()) + count - 1;
-    if last > usize::from(u16::MAX) {
-        return Err(ServeError::Displays(format!(
-            "{count} displays from port {} need ports up to {last}, past 65535; give a lower port",
-            first.port()
-        )));
-    }
-    Ok((0..count)
-        .map(|i| {
+    let mut addrs = Vec::with_capacity(count);
+    let mut port = u32::from(first.port());
+    while addrs.len() < count {
+        let Ok(candidate) = u16::try_from(port) else {
+            return Err(ServeError::Displays(format!(
+                "{count} displays from port {} (skipping the other listeners' ports {taken:?}) need ports past 65535; give a lower --bravia port",
+                first.port()
+            )));
+        };
+        if !taken.contains(&candidate) {
             let mut addr = first;
-            addr.set_port(first.port() + u16::try_from(i).unwrap_or(0));
-            addr
-        })
-        .collect())
+            addr.set_port(candidate);
+            addrs.push(addr);
+        }
+        port += 1;
+    }
+    Ok(addrs)
 }
 
 /// The ThinQ cloud's TLS listener, bound, with its acceptor.

@@ -391,11 +391,11 @@ async fn the_journal_is_bounded() {
 
 #[test]
 fn displays_take_consecutive_ports() {
-    let addrs = display_addrs("127.0.0.1:8080".parse().unwrap(), 3).unwrap();
+    let addrs = display_addrs("127.0.0.1:8080".parse().unwrap(), 3, &[]).unwrap();
     assert_eq!(addrs.iter().map(SocketAddr::port).collect::<Vec<_>>(), [8080, 8081, 8082]);
-    let error = display_addrs("127.0.0.1:65535".parse().unwrap(), 2).unwrap_err();
+    let error = display_addrs("127.0.0.1:65535".parse().unwrap(), 2, &[]).unwrap_err();
     assert!(error.to_string().contains("past 65535"), "{error}");
-    let zero = display_addrs("127.0.0.1:0".parse().unwrap(), 2).unwrap();
+    let zero = display_addrs("127.0.0.1:0".parse().unwrap(), 2, &[8081]).unwrap();
     assert!(zero.iter().all(|addr| addr.port() == 0));
 }
 
@@ -405,4 +405,15 @@ async fn counts_outside_the_range_are_refused() {
         let error = serve(local(displays), never()).await.unwrap_err();
         assert!(matches!(error, ServeError::Displays(_)), "{error}");
     }
+}
+
+#[test]
+fn displays_on_the_default_ports_skip_the_other_listeners() {
+    let defaults = ServeConfig::default();
+    let taken = [defaults.thinq_addr.port(), defaults.admin_addr.port(), 8443];
+    let addrs = display_addrs(defaults.bravia_addr, 12, &taken).unwrap();
+    let ports: Vec<u16> = addrs.iter().map(SocketAddr::port).collect();
+    assert_eq!(ports, [8080, 8082, 8083, 8084, 8085, 8086, 8087, 8088, 8089, 8091, 8092, 8093]);
+    let error = display_addrs("127.0.0.1:65534".parse().unwrap(), 2, &[65535]).unwrap_err();
+    assert!(error.to_string().contains("give a lower --bravia port"), "{error}");
 }

@@ -133,6 +133,21 @@ pub(crate) struct Credentials {
     pub basic_pin: Option<String>,
 }
 
+/// The longest pre-shared key accepted.
+pub const MAX_PSK_CHARS: usize = 128;
+
+/// Checks a pre-shared key: 1 to [`MAX_PSK_CHARS`] visible ASCII characters, what a client
+/// can send in `X-Auth-PSK` as is (an empty key could never be matched, and a display's menu
+/// takes no spaces).
+pub fn check_psk(psk: &str) -> Result<(), String> {
+    if psk.is_empty() || psk.len() > MAX_PSK_CHARS || !psk.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(format!(
+            "{psk:?} is not a pre-shared key: give 1 to {MAX_PSK_CHARS} visible ASCII characters (no space)"
+        ));
+    }
+    Ok(())
+}
+
 impl Credentials {
     /// The credentials of a request but its cookie: what a display whose mode has no PIN
     /// flow reads (it never issued a cookie), without the lock on its [`AuthState`].

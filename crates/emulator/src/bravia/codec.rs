@@ -78,7 +78,7 @@ impl ApiCodec for BraviaCodec {
         }
     }
 
-    fn body_timeout(&self) -> Response {
+    fn body_timeout(&self, _request_headers: &HeaderMap) -> Response {
         ErrorResponse { entry: BraviaCode::TIMEOUT.entry(), id: None }.into_response()
     }
 

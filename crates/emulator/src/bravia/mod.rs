@@ -40,7 +40,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-pub use auth::{AuthMode, UnknownAuthMode};
+pub use auth::{AuthMode, MAX_PSK_CHARS, UnknownAuthMode, check_psk};
 pub use codec::BraviaCodec;
 pub use router::router;
 pub use state::Power;

@@ -184,7 +184,7 @@ async fn intercept(State(state): State<LayerState>, request: Request, next: Next
                 fired: None,
             };
             let response = match codec {
-                Some(codec) => codec.body_timeout(),
+                Some(codec) => codec.body_timeout(&parts.headers),
                 None => json_error(StatusCode::REQUEST_TIMEOUT, "the request body came too slowly"),
             };
             return exchange.answered(response).await;

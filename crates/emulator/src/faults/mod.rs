@@ -36,6 +36,7 @@
 
 use std::time::Duration;
 
+pub(crate) mod index;
 pub mod layer;
 pub mod listener;
 pub mod rules;
@@ -44,8 +45,10 @@ pub mod set;
 pub use crate::codec::json_error;
 pub use layer::{BodyLimits, with_faults, with_faults_and_limits};
 pub use listener::{ConnectionControl, FaultListener, FaultStream, serve_device};
-pub use rules::{ActionKind, FaultRule, Match, RequestInfo, RuleError, RuleSpec};
-pub use set::{Faults, seed_from_clock};
+pub use rules::{
+    ActionKind, FORBIDDEN_HEADERS, FaultRule, Match, RequestInfo, RuleError, RuleSpec,
+};
+pub use set::{Faults, MAX_RULES, seed_from_clock};
 
 /// How long a `no_answer` rule holds a request by default before closing the connection.
 pub const DEFAULT_MAX_HOLD: Duration = Duration::from_secs(60);
@@ -55,3 +58,6 @@ pub const MAX_DELAY_MS: u64 = 600_000;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod limits_tests;

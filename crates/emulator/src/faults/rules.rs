@@ -293,6 +293,12 @@ impl Canned {
     }
 }
 
+/// Headers a rule may not set: they frame the message or belong to the connection, so a
+/// wrong value would corrupt the wire (a short Content-Length left the rest of the body to be
+/// read as the next response) rather than fake a device's answer.
+pub const FORBIDDEN_HEADERS: [&str; 7] =
+    ["content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer"];
+
 pub(crate) fn parse_headers(
     headers: &BTreeMap<String, String>,
 ) -> Result<Vec<(HeaderName, HeaderValue)>, RuleError> {
@@ -300,6 +306,15 @@ pub(crate) fn parse_headers(
         .iter()
         .map(|(name, value)| {
             let field = format!("headers.{name}");
+            if FORBIDDEN_HEADERS.iter().any(|forbidden| name.eq_ignore_ascii_case(forbidden)) {
+                return Err(RuleError::new(
+                    &field,
+                    format!(
+                        "{name} frames the HTTP message or belongs to the connection, so a rule may not set it (refused: {})",
+                        FORBIDDEN_HEADERS.join(", ")
+                    ),
+                ));
+            }
             let parsed = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
                 RuleError::new(&field, format!("{name:?} is not a valid header name"))
             })?;

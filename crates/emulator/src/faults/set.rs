@@ -10,12 +10,29 @@ use axum::http::HeaderValue;
 use serde_json::Value;
 use tokio::sync::watch;
 
+use super::index::RuleIndex;
 use super::rules::{
     Action, ActionKind, Canned, FaultRule, Match, RequestInfo, RuleError, RuleSpec, header_value,
     html_page, parse_headers, status_code,
 };
 use super::{DEFAULT_MAX_HOLD, MAX_DELAY_MS};
 use crate::codec::{ApiCodec, ResolvedCode};
+
+/// The most fault rules an emulator holds at once (admin API and scenario file alike): past
+/// it, adding is refused. Far more than a test needs, and small enough that the rules, their
+/// listing and a request's search stay cheap.
+pub const MAX_RULES: usize = 10_000;
+
+/// Refuses adding `adding` rules to `present` past [`MAX_RULES`].
+fn room_for(present: usize, adding: usize) -> Result<(), String> {
+    if present + adding > MAX_RULES {
+        return Err(format!(
+            "{adding} more fault rule(s) would make {}, past the cap of {MAX_RULES}; remove some first (DELETE /faults)",
+            present + adding
+        ));
+    }
+    Ok(())
+}
 
 /// The fault rules of an emulator, shared by all its devices and the admin API.
 #[derive(Debug)]
@@ -30,8 +47,10 @@ pub struct Faults {
 }
 
 #[derive(Debug)]
-struct Inner {
+pub(super) struct Inner {
     rules: Vec<FaultRule>,
+    /// The rules by device, service, path and API (see [`RuleIndex`]).
+    pub(super) index: RuleIndex,
     next_id: u64,
     seed: u64,
     rng: SplitMix64,
@@ -48,6 +67,7 @@ impl Faults {
             rule_count: AtomicUsize::new(0),
             inner: Mutex::new(Inner {
                 rules: Vec::new(),
+                index: RuleIndex::default(),
                 next_id: 1,
                 seed,
                 rng: SplitMix64::new(seed),
@@ -298,10 +318,11 @@ impl Faults {
     pub fn add(&self, spec: RuleSpec) -> Result<FaultRule, RuleError> {
         let mut rule = self.check(spec)?;
         let mut inner = self.lock();
+        room_for(inner.rules.len(), 1).map_err(|message| RuleError::new("faults", message))?;
         rule.id = inner.next_id;
         inner.next_id += 1;
         inner.rules.push(rule.clone());
-        self.count_rules(&inner);
+        self.count_rules(&mut inner);
         Ok(rule)
     }
 
@@ -313,12 +334,15 @@ impl Faults {
             checked.push(self.check(spec).map_err(|error| (index, error))?);
         }
         let mut inner = self.lock();
+        room_for(inner.rules.len(), checked.len()).map_err(|message| {
+            (checked.len().saturating_sub(1), RuleError::new("faults", message))
+        })?;
         for rule in &mut checked {
             rule.id = inner.next_id;
             inner.next_id += 1;
             inner.rules.push(rule.clone());
         }
-        self.count_rules(&inner);
+        self.count_rules(&mut inner);
         Ok(checked)
     }
 
@@ -332,7 +356,8 @@ impl Faults {
         let mut inner = self.lock();
         let before = inner.rules.len();
         inner.rules.retain(|rule| rule.id != id);
-        self.count_rules(&inner);
+        inner.index.reset();
+        self.count_rules(&mut inner);
         inner.rules.len() != before
     }
 
@@ -341,7 +366,8 @@ impl Faults {
         let mut inner = self.lock();
         let count = inner.rules.len();
         inner.rules.clear();
-        self.count_rules(&inner);
+        inner.index.reset();
+        self.count_rules(&mut inner);
         count
     }
 
@@ -350,8 +376,11 @@ impl Faults {
         self.rule_count.load(Ordering::Acquire) > 0
     }
 
-    /// Publishes the rule count; called under the lock after every change of the list.
-    fn count_rules(&self, inner: &Inner) {
+    /// Publishes the rule count and files new rules in the index; called under the lock after
+    /// every change of the list (a removal resets the index first).
+    fn count_rules(&self, inner: &mut Inner) {
+        let Inner { rules, index, .. } = inner;
+        index.catch_up(rules);
         self.rule_count.store(inner.rules.len(), Ordering::Release);
     }
 
@@ -373,8 +402,11 @@ impl Faults {
     /// and 1). Its count goes down by one, and it is removed when the count reaches 0.
     pub fn decide(&self, request: &RequestInfo) -> Option<FaultRule> {
         let mut inner = self.lock();
-        let Inner { rules, rng, .. } = &mut *inner;
-        let index = rules.iter().position(|rule| {
+        let Inner { rules, rng, index, .. } = &mut *inner;
+        // Candidates in list order: the first that matches still wins, and the draws happen
+        // for the same rules in the same order as a scan of the whole list.
+        let found = index.candidates(request).find(|&position| {
+            let rule = &rules[position];
             if !rule.spec.matcher.matches(request) {
                 return false;
             }
@@ -387,6 +419,7 @@ impl Faults {
                 rng.next_f64() < p
             }
         })?;
+        let index = found;
         let rule = &mut rules[index];
         rule.fired += 1;
         if let Some(count) = &mut rule.spec.count {
@@ -395,7 +428,8 @@ impl Faults {
         let fired = rule.clone();
         if fired.spec.count == Some(0) {
             rules.remove(index);
-            self.rule_count.store(rules.len(), Ordering::Release);
+            inner.index.reset();
+            self.count_rules(&mut inner);
         }
         Some(fired)
     }
@@ -445,7 +479,7 @@ impl Faults {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, Inner> {
         // Every update under the lock leaves the rule list whole, so a poisoned lock is usable.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }

@@ -133,9 +133,9 @@ impl ApiCodec for ThinqCodec {
         refuse(&message_id, refusal)
     }
 
-    fn body_timeout(&self) -> Response {
+    fn body_timeout(&self, request_headers: &HeaderMap) -> Response {
         refuse(
-            &reply_message_id(&HeaderMap::new()),
+            &reply_message_id(request_headers),
             Refusal::new(Code::BAD_REQUEST, "the request body came too slowly"),
         )
     }

@@ -268,6 +268,77 @@ pub(crate) fn check_value(descriptor: &Value, value: &Value) -> Result<(), Strin
     }
 }
 
+/// Checks the type of a resource's value as the admin API's `PATCH` writes it into the state:
+/// an object of the resource's properties (an array of them for an array resource such as
+/// `temperatureInUnits`), each of its descriptor's type: `enum` and `string` a string,
+/// `range` and `number` a number, `boolean` true or false, `list` an array. Unlike a command,
+/// any value of the right type is accepted, read-only properties included: the admin API sets
+/// states a command cannot reach. The error names the field and what it takes.
+pub(crate) fn check_state_type(
+    resource: &str,
+    defined: &Value,
+    value: &Value,
+) -> Result<(), String> {
+    let members = |element: &Value, at: &str| -> Result<(), String> {
+        let Value::Object(members) = element else {
+            return Err(format!("{at} is {element}: give an object of its properties"));
+        };
+        for (name, item) in members {
+            let descriptor = match defined {
+                Value::Object(descriptors) => descriptors.get(name),
+                Value::Array(elements) => elements.iter().find_map(|e| e.get(name)),
+                _ => None,
+            };
+            let Some(descriptor) = descriptor else {
+                let known: Vec<&str> = match defined {
+                    Value::Object(d) => d.keys().map(String::as_str).collect(),
+                    Value::Array(e) => e
+                        .iter()
+                        .filter_map(Value::as_object)
+                        .flat_map(|o| o.keys().map(String::as_str))
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .into_iter()
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                return Err(format!(
+                    "{at}.{name} is not a property of {resource}; its properties: {}",
+                    known.join(", ")
+                ));
+            };
+            let takes = match descriptor {
+                // A constant of the profile (an array element's selector, "unit": "C").
+                Value::String(_) => (!item.is_string()).then_some("a string"),
+                Value::Bool(_) => (!item.is_boolean()).then_some("true or false"),
+                Value::Number(_) => (!item.is_number()).then_some("a number"),
+                _ => match descriptor.get("type").and_then(Value::as_str).unwrap_or("") {
+                    "enum" | "string" => (!item.is_string()).then_some("a string"),
+                    "range" | "number" => (!item.is_number()).then_some("a number"),
+                    "boolean" => (!item.is_boolean()).then_some("true or false"),
+                    "list" => (!item.is_array()).then_some("a list"),
+                    _ => None,
+                },
+            };
+            if let Some(takes) = takes {
+                return Err(format!("{at}.{name} is {item}: give {takes}"));
+            }
+        }
+        Ok(())
+    };
+    match (defined, value) {
+        (Value::Array(_), Value::Array(elements)) => {
+            for (index, element) in elements.iter().enumerate() {
+                members(element, &format!("{resource}[{index}]"))?;
+            }
+            Ok(())
+        }
+        (Value::Array(_), _) => {
+            Err(format!("{resource} is {value}: give an array of objects of its properties"))
+        }
+        _ => members(value, resource),
+    }
+}
+
 /// The state object a command's location addresses: the state itself, or the washer's
 /// location element.
 fn scope<'s>(state: &'s Value, location: Option<&str>) -> Option<&'s Value> {

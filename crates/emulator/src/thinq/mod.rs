@@ -45,6 +45,7 @@ use serde_json::{Map, Value, json};
 pub use codec::ThinqCodec;
 pub use programme::MAX_TIME_SCALE;
 pub(crate) use router::ROOT_CA_HOST;
+pub(crate) use router::overload_body;
 pub use router::router;
 
 use crate::device::{Device, Provocation};
@@ -57,6 +58,27 @@ pub const API_KEY: &str = "v6GFvkweNo7DK7yD3ylIZ9w52aKBU0eJ7wLXkSR3";
 
 /// User 1's token unless configured otherwise.
 pub const DEFAULT_TOKEN: &str = "thinqpat-devfault-0000";
+
+/// Checks a ThinQ token as the cloud reads one from `Authorization: Bearer TOKEN`: 1 to 512
+/// of `A-Za-z0-9-._~+/=`. `serve` checks its own tokens with it, so that the cloud never
+/// refuses the token it was started with.
+pub fn check_token(token: &str) -> Result<(), String> {
+    if is_token(token) {
+        Ok(())
+    } else {
+        Err(format!("{token:?} is not a ThinQ token: give 1 to 512 of A-Za-z0-9-._~+/="))
+    }
+}
+
+/// True for 1 to 512 of `A-Za-z0-9-._~+/=` (see [`check_token`]).
+pub(crate) fn is_token(token: &str) -> bool {
+    (1..=512).contains(&token.len())
+        && token.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+/=".contains(&b))
+}
+
+/// The most client ids one user may register (`POST /client`), and the most receiving push
+/// (`POST /push/devices`); past it the cloud answers 1306 (see the README's ThinQ section).
+pub const MAX_CLIENTS_PER_USER: usize = 100;
 
 /// User 2's token: the owner of `ac-neighbour`, "a device of another user".
 pub const NEIGHBOUR_TOKEN: &str = "thinqpat-devfault-0001";
@@ -289,7 +311,11 @@ pub struct Appliance {
     alias: String,
     /// The alias a rename (admin `PATCH {"alias": ...}`) gave it, over `alias`.
     renamed: Mutex<Option<Arc<str>>>,
+    /// The owner's index in the cloud's users.
     owner: u32,
+    /// The owner's user number as a scenario file writes it (1, 2, a scenario's `owner`);
+    /// `None` for a generated fleet user, whom no scenario names.
+    user: Option<u32>,
     initial: Live,
     live: Mutex<Live>,
     hub: Arc<Hub>,
@@ -300,16 +326,18 @@ impl Appliance {
         id: String,
         kind: &'static Kind,
         alias: String,
-        owner: u32,
+        owner: (u32, Option<u32>),
         initial: Live,
         hub: Arc<Hub>,
     ) -> Appliance {
+        let (owner, user) = owner;
         Appliance {
             id,
             kind,
             alias,
             renamed: Mutex::new(None),
             owner,
+            user,
             live: Mutex::new(initial.clone()),
             initial,
             hub,
@@ -414,6 +442,22 @@ impl Appliance {
         Ok(self.hub.publish(self.owner, &event, false))
     }
 
+    /// Its owner's user number as a scenario file writes it (1 for user 1, 2 for the
+    /// neighbour); `None` for a generated fleet appliance.
+    pub fn owner(&self) -> Option<u32> {
+        self.user
+    }
+
+    /// The profile's definition of a resource (of the first location, for a profile by
+    /// location), if it has one.
+    fn defined(&self, resource: &str) -> Option<&'static Value> {
+        match self.kind.profile.get("property") {
+            Some(Value::Object(map)) => map.get(resource),
+            Some(Value::Array(locations)) => locations.iter().find_map(|l| l.get(resource)),
+            _ => None,
+        }
+    }
+
     /// Its `deviceType` (`DEVICE_WASHER`).
     pub fn device_type(&self) -> &'static str {
         self.kind.device_type
@@ -502,7 +546,7 @@ impl Device for Appliance {
             "deviceType": self.kind.device_type,
             "modelName": self.kind.model_name,
             "alias": &*self.alias(),
-            "owner": self.owner,
+            "owner": self.user,
             "online": live.online,
             "remoteControlEnabled": self.remote_enabled(&live),
             "reportable": live.reportable,
@@ -553,7 +597,16 @@ impl Device for Appliance {
                     }
                 }
                 "state" => match value {
-                    Value::Object(_) | Value::Array(_) => {
+                    Value::Object(members) => {
+                        for (resource, item) in members {
+                            if let Some(defined) = self.defined(resource) {
+                                control::check_state_type(resource, defined, item)
+                                    .map_err(|error| format!("state.{error}"))?;
+                            }
+                        }
+                        kinds::merge_state(live.state_mut(), value);
+                    }
+                    Value::Array(_) => {
                         kinds::merge_state(live.state_mut(), value);
                     }
                     _ => {
@@ -561,6 +614,9 @@ impl Device for Appliance {
                     }
                 },
                 resource if resources.iter().any(|r| r == resource) || resource == "location" => {
+                    if let Some(defined) = self.defined(resource) {
+                        control::check_state_type(resource, defined, value)?;
+                    }
                     partial.insert(key.clone(), value.clone());
                 }
                 other => {
@@ -672,7 +728,7 @@ impl Cloud {
                 event: None,
                 programme: 0,
             };
-            cloud.add((*id).to_owned(), kind, (*alias).to_owned(), owner - 1, live);
+            cloud.add((*id).to_owned(), kind, (*alias).to_owned(), (owner - 1, Some(*owner)), live);
         }
         let templates: Vec<Arc<StateDoc>> =
             kinds::all().iter().map(|kind| StateDoc::new(kind.initial.clone())).collect();
@@ -690,15 +746,23 @@ impl Cloud {
                 programme: 0,
             };
             let owner = first_fleet_user + (n / 10) as u32;
-            cloud.add(format!("fleet-{n:05}"), kind, format!("Fleet {n}"), owner, live);
+            cloud.add(format!("fleet-{n:05}"), kind, format!("Fleet {n}"), (owner, None), live);
         }
         cloud
     }
 
-    fn add(&mut self, id: String, kind: &'static Kind, alias: String, owner: u32, live: Live) {
+    /// Adds an appliance owned by `owner`: (index in the users, user number shown).
+    fn add(
+        &mut self,
+        id: String,
+        kind: &'static Kind,
+        alias: String,
+        owner: (u32, Option<u32>),
+        live: Live,
+    ) {
         let index = self.appliances.len() as u32;
         self.by_id.insert(id.clone(), index);
-        if let Some(user) = self.users.get_mut(owner as usize) {
+        if let Some(user) = self.users.get_mut(owner.0 as usize) {
             user.devices.push(index);
         }
         let hub = Arc::clone(&self.hub);
@@ -755,7 +819,7 @@ impl Cloud {
             event: None,
             programme: 0,
         };
-        self.add(id.to_owned(), kind, alias.unwrap_or(id).to_owned(), index, live);
+        self.add(id.to_owned(), kind, alias.unwrap_or(id).to_owned(), (index, Some(owner)), live);
         Ok(())
     }
 

@@ -126,6 +126,38 @@ pub(crate) fn reply_message_id(headers: &HeaderMap) -> Cow<'_, str> {
         .map_or_else(|| Cow::Owned(fresh_message_id()), Cow::Borrowed)
 }
 
+/// The body the cloud answers a connection past the listener's cap with (see
+/// [`crate::connections::Refusal`]): LG's envelope, code 2000 Internal Server Error, a fresh
+/// message id, since no request was read.
+pub(crate) fn overload_body() -> Vec<u8> {
+    let timestamp = format_timestamp(SystemTime::now());
+    let entry = Code::INTERNAL_SERVER_ERROR.entry();
+    // 2000 has no placeholder and the timestamp is format_timestamp's: encoding cannot fail.
+    devfault_thinq::wire::encode_error(entry, None, &fresh_message_id(), &timestamp)
+        .map(|(_, body)| body)
+        .unwrap_or_default()
+}
+
+/// Refuses a new client id past [`super::MAX_CLIENTS_PER_USER`] (one already there is fine).
+/// LG documents no code for such a cap; the cloud answers 1306 "Exceeded API calls" (401),
+/// LG's code for a quota exceeded.
+fn room_for_a_client(
+    clients: &std::collections::BTreeSet<String>,
+    client: &str,
+    what: &str,
+) -> Result<(), Refusal> {
+    if clients.len() >= super::MAX_CLIENTS_PER_USER && !clients.contains(client) {
+        return Err(Refusal::new(
+            Code::EXCEEDED_API_CALLS,
+            format!(
+                "{} clients are {what} for this user already, the most the cloud keeps; delete one first",
+                super::MAX_CLIENTS_PER_USER
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A success reply.
 fn success(message_id: &str, response: &Payload) -> Response {
     let timestamp = format_timestamp(SystemTime::now());
@@ -285,10 +317,7 @@ fn check_headers(
         .ok_or_else(|| missing("Authorization", "Bearer thinqpat-devfault-0000"))?;
     let token = authorization
         .strip_prefix("Bearer ")
-        .filter(|token| {
-            (1..=512).contains(&token.len())
-                && token.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+/=".contains(&b))
-        })
+        .filter(|token| super::is_token(token))
         .ok_or_else(|| {
             Refusal::new(
                 Code::INVALID_TOKEN,
@@ -461,6 +490,7 @@ async fn answer(
                 .ok_or_else(|| Refusal::new(Code::NOT_FOUND_USER, "no such user"))?;
             let mut clients = super::lock(&u.clients);
             if endpoint == Endpoint::PostPushDevicesSubscribe {
+                room_for_a_client(&clients.push, client, "receiving push")?;
                 clients.push.insert(client.to_owned());
                 cloud.hub.set_lifecycle(client, true);
             } else if !clients.push.remove(client) {
@@ -480,6 +510,7 @@ async fn answer(
                 .ok_or_else(|| Refusal::new(Code::NOT_FOUND_USER, "no such user"))?;
             let mut clients = super::lock(&u.clients);
             if endpoint == Endpoint::PostClientRegister {
+                room_for_a_client(&clients.registered, client, "registered")?;
                 clients.registered.insert(client.to_owned());
                 cloud.hub.register(user, client);
             } else if !clients.registered.remove(client) {
@@ -514,9 +545,14 @@ async fn answer(
 /// The `/route` answer: the cloud's own address (only loopback, even when the cloud listens
 /// on every interface, `--listen-any`).
 fn servers(cloud: &Cloud) -> Value {
+    // Only loopback, even when the cloud listens on every interface (`--listen-any`).
     let mut addr = cloud.addr();
     if !addr.ip().is_loopback() {
-        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        let loopback: std::net::IpAddr = match addr {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        };
+        addr.set_ip(loopback);
     }
     json!({
         "apiServer": format!("http://{addr}"),
@@ -587,8 +623,13 @@ fn offline(appliance: &Appliance) -> Refusal {
 fn mqtt_server(cloud: &Cloud, api: std::net::SocketAddr) -> String {
     let mut addr = cloud.hub.addr().unwrap_or_else(|| std::net::SocketAddr::new(api.ip(), 8883));
     if !addr.ip().is_loopback() {
-        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        let loopback: std::net::IpAddr = match addr {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        };
+        addr.set_ip(loopback);
     }
+    // A socket address writes an IPv6 host in brackets (`mqtts://[::1]:8883`).
     format!("mqtts://{addr}")
 }
 

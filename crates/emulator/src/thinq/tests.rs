@@ -404,3 +404,111 @@ async fn refusals_never_quote_a_credential() {
         assert!(!reason.contains(secret), "{reason}");
     }
 }
+
+#[tokio::test]
+async fn route_brackets_an_ipv6_host() {
+    let cloud = cloud();
+    cloud.set_addr(std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 9000)));
+    let (_, body, _) = call(&cloud, "GET", "/route", &[], "").await;
+    assert_eq!(body["response"]["mqttServer"], "mqtts://[::1]:8883");
+    assert_eq!(body["response"]["apiServer"], "http://[::1]:9000");
+    let any = super::tests::cloud();
+    any.set_addr(std::net::SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 9000)));
+    let (_, body, _) = call(&any, "GET", "/route", &[], "").await;
+    assert_eq!(body["response"]["webSocketServer"], "ws://[::1]:9000");
+}
+
+#[test]
+fn an_admin_patch_of_the_wrong_type_is_refused_naming_the_field() {
+    let cloud = cloud();
+    let ac = cloud.appliance("ac-living-room").unwrap();
+    let before = ac.state();
+    let error = ac.set_state(&json!({"temperatureInUnits": "hot"})).unwrap_err();
+    assert!(error.contains("temperatureInUnits"), "{error}");
+    let error = ac
+        .set_state(&json!({"temperatureInUnits": [{"unit": "C", "targetTemperature": "hot"}]}))
+        .unwrap_err();
+    assert!(error.contains("temperatureInUnits[0].targetTemperature is \"hot\""), "{error}");
+    let error = ac.set_state(&json!({"airFlow": {"windStrength": 3}})).unwrap_err();
+    assert!(error.contains("airFlow.windStrength is 3: give a string"), "{error}");
+    let error = ac.set_state(&json!({"state": {"airFlow": {"windStrength": true}}})).unwrap_err();
+    assert!(error.contains("state.airFlow.windStrength"), "{error}");
+    assert_eq!(ac.state(), before, "nothing changed");
+    // The right types still go through, read-only properties included.
+    ac.set_state(&json!({"temperatureInUnits": [{"unit": "C", "currentTemperature": 31.5}]}))
+        .unwrap();
+}
+
+#[test]
+fn the_owner_shown_is_the_user_number_of_the_scenario() {
+    let mut cloud = Cloud::new(CloudConfig { fleet: 10, ..CloudConfig::default() });
+    cloud.add_appliance("washer-attic", "DEVICE_WASHER", 3, None).unwrap();
+    assert_eq!(cloud.appliance("washer-attic").unwrap().state()["owner"], 3);
+    assert_eq!(cloud.appliance("ac-neighbour").unwrap().state()["owner"], 2);
+    assert_eq!(cloud.appliance("ac-living-room").unwrap().state()["owner"], 1);
+    assert_eq!(cloud.appliance("fleet-00001").unwrap().state()["owner"], Value::Null);
+}
+
+#[tokio::test]
+async fn client_registrations_per_user_are_capped_with_1306() {
+    let cloud = cloud();
+    let client =
+        r#"{"type": "MQTT", "service-code": "SVC202", "device-type": "607", "allowExist": true}"#;
+    for n in 0..MAX_CLIENTS_PER_USER {
+        let id = format!("client-{n}");
+        assert_eq!(call(&cloud, "POST", "/client", &[("x-client-id", &id)], client).await.0, 200);
+    }
+    let (status, body, _) =
+        call(&cloud, "POST", "/client", &[("x-client-id", "one-too-many")], client).await;
+    assert_eq!((status, code(&body)), (401, "1306"), "{body}");
+    // One already registered registers again; after a delete there is room again.
+    assert_eq!(
+        call(&cloud, "POST", "/client", &[("x-client-id", "client-0")], client).await.0,
+        200
+    );
+    assert_eq!(
+        call(&cloud, "DELETE", "/client", &[("x-client-id", "client-0")], client).await.0,
+        200
+    );
+    assert_eq!(
+        call(&cloud, "POST", "/client", &[("x-client-id", "one-too-many")], client).await.0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_body_that_stalls_is_answered_with_the_requests_message_id() {
+    use crate::faults::{BodyLimits, FaultListener, Faults, serve_device, with_faults_and_limits};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let cloud = cloud();
+    let faults = Arc::new(Faults::new(1).with_codec(Arc::new(ThinqCodec)));
+    let journal = Arc::new(crate::journal::Journal::new(10));
+    let limits = BodyLimits { max_bytes: 1024, timeout: std::time::Duration::from_millis(200) };
+    let router = with_faults_and_limits(
+        router(Arc::clone(&cloud)),
+        Arc::clone(&cloud) as Arc<dyn crate::device::Device>,
+        faults,
+        journal,
+        limits,
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server =
+        tokio::spawn(serve_device(FaultListener::new(listener), router, std::future::pending()));
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /devices/ac-living-room/control HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {DEFAULT_TOKEN}\r\nx-country: US\r\nx-message-id: {ID}\r\nx-client-id: t\r\nx-api-key: {API_KEY}\r\nContent-Length: 50\r\n\r\n{{\"airFlow\""
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 8192];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), stream.read(&mut buf))
+        .await
+        .expect("answered")
+        .unwrap();
+    let response = devfault_core::parse_response(&buf[..read]).unwrap();
+    let body: Value = serde_json::from_slice(&response.body).unwrap();
+    assert_eq!(body["messageId"], ID, "{body}");
+    assert_eq!(code(&body), "1000");
+    server.abort();
+}
