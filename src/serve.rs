@@ -36,10 +36,24 @@ pub struct Args {
     #[arg(long)]
     thinq_rate_limit: Option<u64>,
     /// Also serve the ThinQ cloud over TLS on this address (default 127.0.0.1:8443), with a
-    /// self-signed certificate made at start for api-{kic,aic,eic}.lgthinq.com, localhost and
-    /// 127.0.0.1: for an unmodified client whose resolver maps those hosts here.
+    /// certificate from the cloud's CA made at start for api-{kic,aic,eic}.lgthinq.com,
+    /// www.amazontrust.com, localhost, 127.0.0.1 and ::1: for an unmodified client whose
+    /// resolver maps those hosts here. MQTT too, for clients asking ALPN x-amzn-mqtt-ca.
     #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:8443")]
     thinq_tls: Option<SocketAddr>,
+    /// Address of the ThinQ cloud's MQTT broker (MQTT 3.1.1 over mutual TLS, client
+    /// certificates from POST /client/certificate). Default 127.0.0.1:8883, or a free port
+    /// when --thinq asks for port 0 (so emulators started on free ports never compete).
+    #[arg(long, value_name = "ADDR")]
+    thinq_mqtt: Option<SocketAddr>,
+    /// The ThinQ cloud's certificate authority: a PEM certificate and its PEM PKCS#8 key
+    /// (default: a fresh CA made at start).
+    #[arg(long, num_args = 2, value_names = ["CERT", "KEY"])]
+    thinq_ca: Option<Vec<PathBuf>>,
+    /// How much faster than real time a washer's or dryer's programme runs (1 to 60000; 60
+    /// makes a simulated minute last a second). Default 1.
+    #[arg(long, value_name = "N")]
+    thinq_time_scale: Option<u32>,
     /// Address of the admin API (devices, state, fault rules, journal).
     #[arg(long, default_value = "127.0.0.1:8090")]
     admin: SocketAddr,
@@ -114,6 +128,15 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<Outcome> {
         thinq_devices: args.thinq_devices,
         thinq_rate_limit: args.thinq_rate_limit,
         thinq_tls_addr: args.thinq_tls,
+        thinq_mqtt_addr: Some(args.thinq_mqtt.unwrap_or_else(|| {
+            let port = if args.thinq.port() == 0 { 0 } else { 8883 };
+            SocketAddr::new(args.thinq.ip(), port)
+        })),
+        thinq_ca: args.thinq_ca.as_ref().and_then(|paths| match paths.as_slice() {
+            [certificate, key] => Some((certificate.clone(), key.clone())),
+            _ => None,
+        }),
+        thinq_time_scale: args.thinq_time_scale,
         displays: args.displays,
         psk: args.psk.clone(),
         auth: args.auth,
@@ -150,6 +173,10 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<Outcome> {
             if let Some(addr) = server.thinq().tls_addr {
                 thinq["tls_url"] = json!(format!("https://{addr}"));
             }
+            if let Some(addr) = server.thinq().mqtt_addr {
+                thinq["mqtt_url"] = json!(format!("mqtts://{addr}"));
+            }
+            thinq["ca_pem"] = json!(ca_file(args, path, &server.thinq().ca_pem)?);
             let ready = json!({
                 "displays": server.displays().iter().map(|d| json!({"id": d.id, "url": format!("http://{}", d.addr)})).collect::<Vec<_>>(),
                 "admin": format!("http://{}", server.admin_addr()),
@@ -166,6 +193,22 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<Outcome> {
         eprintln!("devfault: stopped");
         Ok(Outcome::Success)
     })
+}
+
+/// Where the ready file says the ThinQ cloud's CA is: the `--thinq-ca` certificate, else a
+/// file written beside the ready file (`NAME.thinq-ca.pem`).
+fn ca_file(args: &Args, ready: &std::path::Path, pem: &str) -> Result<String> {
+    if let Some(paths) = &args.thinq_ca
+        && let Some(certificate) = paths.first()
+    {
+        let absolute = std::path::absolute(certificate).unwrap_or_else(|_| certificate.clone());
+        return Ok(absolute.display().to_string());
+    }
+    let path = ready.with_extension("thinq-ca.pem");
+    std::fs::write(&path, pem)
+        .with_context(|| format!("cannot write the CA certificate to {}", path.display()))?;
+    let absolute = std::path::absolute(&path).unwrap_or(path);
+    Ok(absolute.display().to_string())
 }
 
 /// A duration flag: a whole number with `ms` or `s` (`500ms`, `10s`); a bare number is seconds.
@@ -266,7 +309,13 @@ fn announce(server: &RunningServer, args: &Args, out: &mut impl Write) -> std::i
     if let Some(addr) = thinq.tls_addr {
         writeln!(
             out,
-            "  ThinQ cloud over TLS      https://{addr}/ (self-signed, for api-{{kic,aic,eic}}.lgthinq.com)"
+            "  ThinQ cloud over TLS      https://{addr}/ (the cloud's CA, for api-{{kic,aic,eic}}.lgthinq.com; MQTT by ALPN)"
+        )?;
+    }
+    if let Some(addr) = thinq.mqtt_addr {
+        writeln!(
+            out,
+            "  ThinQ MQTT broker         mqtts://{addr} (client certificates from POST /client/certificate)"
         )?;
     }
     if args.admin_token.is_some() {

@@ -294,7 +294,9 @@ class Emulator:
 
     Every option is a `serve` flag: `psk`, `auth` (none, psk, pin, psk+pin), `displays`,
     `scenario` (a path, or a dict written to a file), `seed`, `thinq_token`, `thinq_devices`,
-    `thinq_rate_limit`, `thinq_tls` (the cloud over TLS too, on a free port).
+    `thinq_rate_limit`, `thinq_tls` (the cloud over TLS too, on a free port),
+    `thinq_time_scale` (washer/dryer programmes run that many times faster). The cloud's MQTT
+    broker always runs, on a free port too (`thinq_mqtt_url`, its CA in `thinq_ca_file`).
     """
 
     def __init__(
@@ -309,6 +311,7 @@ class Emulator:
         thinq_devices: int | None = None,
         thinq_rate_limit: int | None = None,
         thinq_tls: bool = False,
+        thinq_time_scale: int | None = None,
         binary_path: str | os.PathLike[str] | None = None,
         ready_timeout: float = READY_TIMEOUT_S,
     ) -> None:
@@ -322,6 +325,14 @@ class Emulator:
         ):
             if value is not None and (not isinstance(value, int) or value < 0):
                 raise ValueError(f"{name}={value!r} is not a non-negative integer")
+        if thinq_time_scale is not None and (
+            not isinstance(thinq_time_scale, int)
+            or isinstance(thinq_time_scale, bool)
+            or not 1 <= thinq_time_scale <= 2**32 - 1
+        ):
+            raise ValueError(
+                f"thinq_time_scale={thinq_time_scale!r} is not an integer from 1 to {2**32 - 1}"
+            )
         self.psk = psk
         self.auth = auth
         self.displays_wanted = displays
@@ -331,6 +342,7 @@ class Emulator:
         self.thinq_devices = thinq_devices
         self.thinq_rate_limit = thinq_rate_limit
         self.thinq_tls = thinq_tls
+        self.thinq_time_scale = thinq_time_scale
         self.binary_path = Path(binary_path) if binary_path is not None else None
         self.ready_timeout = ready_timeout
         self._proc: subprocess.Popen[bytes] | None = None
@@ -349,6 +361,9 @@ class Emulator:
             "127.0.0.1:0",
             "--thinq",
             "127.0.0.1:0",
+            # The cloud's MQTT broker, on a free port too (reported as thinq.mqtt_url).
+            "--thinq-mqtt",
+            "127.0.0.1:0",
             "--admin",
             "127.0.0.1:0",
             "--ready-file",
@@ -364,6 +379,7 @@ class Emulator:
             ("--thinq-token", self.thinq_token_wanted),
             ("--thinq-devices", self.thinq_devices),
             ("--thinq-rate-limit", self.thinq_rate_limit),
+            ("--thinq-time-scale", self.thinq_time_scale),
         ):
             if value is not None:
                 args += [flag, str(value)]
@@ -539,6 +555,18 @@ class Emulator:
     def thinq_tls_url(self) -> str:
         """`https://127.0.0.1:PORT` of the cloud's TLS listener (with `thinq_tls=True`)."""
         return str(self._field("thinq", "tls_url")).rstrip("/")
+
+    @property
+    def thinq_mqtt_url(self) -> str:
+        """`mqtts://127.0.0.1:PORT` of the cloud's MQTT broker (mutual TLS, client
+        certificates from `POST /client/certificate`)."""
+        return str(self._field("thinq", "mqtt_url"))
+
+    @property
+    def thinq_ca_file(self) -> str:
+        """The path of the cloud's CA certificate (PEM), the root MQTT clients trust; the
+        emulator writes it beside its ready file."""
+        return str(self._field("thinq", "ca_pem"))
 
     @property
     def thinq_token(self) -> str:

@@ -4,9 +4,11 @@ operation."""
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import sysconfig
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -260,3 +262,35 @@ def test_every_emulator_is_stopped_at_exit() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert not alive(int(out.stdout))
+
+
+def test_the_mqtt_broker_runs_on_a_free_loopback_port(devfault: Emulator) -> None:
+    url = urllib.parse.urlsplit(devfault.thinq_mqtt_url)
+    assert url.scheme == "mqtts" and url.hostname == "127.0.0.1"
+    assert url.port not in (None, 0, 8883)
+    thinq_port = urllib.parse.urlsplit(devfault.thinq_url).port
+    assert url.port != thinq_port
+    # The broker accepts a TCP connection (its TLS wants a client certificate from the cloud).
+    with socket.create_connection((url.hostname, url.port), timeout=10):
+        pass
+
+
+def test_the_ca_file_is_the_certificate_the_admin_api_serves(devfault: Emulator) -> None:
+    pem = Path(devfault.thinq_ca_file).read_text()
+    assert pem.startswith("-----BEGIN CERTIFICATE-----")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(f"{devfault.admin_url}/thinq/ca.pem", timeout=10) as response:
+        assert response.read().decode() == pem
+
+
+def test_thinq_time_scale_is_passed_to_serve_and_checked() -> None:
+    emu = Emulator(thinq_time_scale=60)
+    command = emu.command("ready.json")
+    assert command[command.index("--thinq-time-scale") + 1] == "60"
+    assert command[command.index("--thinq-mqtt") + 1] == "127.0.0.1:0"
+    assert "--thinq-time-scale" not in Emulator().command("ready.json")
+    for bad in (0, -1, 2**32, 1.5, True, "60"):
+        with pytest.raises(ValueError, match="thinq_time_scale"):
+            Emulator(thinq_time_scale=bad)  # type: ignore[arg-type]
+    with Emulator(thinq_time_scale=60) as running:
+        assert running.thinq_mqtt_url.startswith("mqtts://127.0.0.1:")

@@ -14,17 +14,39 @@ headers reach the emulator.
 
 Guards: the overridden URL must be `http://127.0.0.1:PORT`, and the HTTP session's resolver
 refuses every host name (or, for approach B, every name but `*.lgthinq.com`, which it sends to
-127.0.0.1), so no request can leave the machine. `ThinQMQTTClient` is never started (it would
-fetch a root certificate from the internet and connect to AWS IoT).
+127.0.0.1), so no request can leave the machine.
+
+MQTT: LG's `ThinQMQTTClient` runs against the cloud's broker with two changes beyond the URL
+builder, both guarded: (1) the root CA. The SDK downloads `AmazonRootCA1.pem` with the
+module-level `aiohttp.request` (no session, so no resolver can be given); the test replaces
+`_get_root_certificate` with a fetch of the same path from the cloud's TLS listener with
+`Host: www.amazontrust.com` (served by the cloud, verified against the cloud's CA), and the
+module's `request` is replaced by one that raises, so the internet is never asked. (2) the
+port. The SDK passes `port=None` (443 with ALPN `x-amzn-mqtt-ca`); the test wraps awsiot's
+`mtls_from_bytes` to pass the broker's free port instead, after checking the endpoint is the
+`127.0.0.1` that `/route` named (an IP literal: awscrt resolves nothing).
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import queue
+import socket
 import ssl
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, AsyncContextManager
 from urllib.parse import urlsplit
 
+import aiohttp
+import paho.mqtt.client as paho
 import pytest
+import thinqconnect.mqtt_client as lg_mqtt
+from aiohttp.abc import AbstractResolver
+from awsiot import mqtt_connection_builder
 from cryptography import x509
 from thinqconnect import (
     AirConditionerDevice,
@@ -33,6 +55,7 @@ from thinqconnect import (
     ThinQAPIException,
     WasherDevice,
 )
+from thinqconnect.mqtt_client import ThinQMQTTClient
 
 from devfault import Emulator
 from devfault.clients import LG_HOSTS, thinq_api, thinq_tls_api
@@ -58,6 +81,8 @@ RATE_LIMIT = 5
 cloud = pytest.mark.devfault()
 rate_limited = pytest.mark.devfault(thinq_rate_limit=RATE_LIMIT)
 tls_cloud = pytest.mark.devfault(thinq_tls=True)
+# Programmes at 60000x: a 40-minute wash takes 40 ms.
+running_cloud = pytest.mark.devfault(thinq_tls=True, thinq_time_scale=60000)
 
 
 # -- pointing the SDK at the emulator ---------------------------------------------------------
@@ -439,18 +464,23 @@ async def test_subscriptions_refused(devfault: Emulator) -> None:
 
 @cloud
 async def test_clients(devfault: Emulator) -> None:
-    """clients and device push: the calls ThinQMQTTClient makes, without starting it."""
-    # The bodies ThinQMQTTClient sends (thinqconnect/mqtt_client.py); the client itself would
-    # fetch a root certificate from the internet and connect to AWS IoT, so it is never started.
+    """clients and device push: the calls ThinQMQTTClient makes, one by one."""
+    # The bodies ThinQMQTTClient sends (thinqconnect/mqtt_client.py).
     body = {"type": "MQTT", "service-code": "SVC202", "device-type": "607", "allowExist": True}
     async with sdk(devfault) as api:
+        await expect_thinq_error(
+            api.async_post_client_certificate({"service-code": "SVC202", "csr": "MIIC"}),
+            "1209",
+            "NOT_REGISTERED_USER_IN_SERVICE",
+            "a client certificate before POST /client",
+        )
         await api.async_post_client_register(body)
         await api.async_post_client_register(body)  # allowExist: registering again is fine
         await expect_thinq_error(
             api.async_post_client_certificate({"service-code": "SVC202", "csr": "not-a-csr"}),
-            "2201",
-            "NOT_PROVIDED_FEATURE",
-            "a client certificate (MQTT is not emulated)",
+            "1102",
+            "UNACCEPTABLE_PARAMETERS",
+            "a CSR that is not base64",
         )
         await api.async_delete_client_register(body)
         await expect_thinq_error(
@@ -518,4 +548,201 @@ async def test_tls_untouched_sdk(devfault: Emulator) -> None:
             "state of dryer-offline over TLS",
         )
     expect_eq(resolver.resolved[:1], ["api-eic.lgthinq.com"], "the host the SDK resolved")
+
+
+# -- MQTT: LG's ThinQMQTTClient against the cloud's broker ------------------------------------
+
+
+class MqttGuard:
+    """The two overrides of the MQTT path, undone on exit: awsiot's `mtls_from_bytes` gets the
+    broker's port (the SDK passes None: 443), after checking the endpoint is 127.0.0.1; the
+    SDK module's `aiohttp.request` (its root-CA download) raises, so nothing reaches the
+    internet."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.endpoints: list[str] = []
+
+    def __enter__(self) -> "MqttGuard":
+        self.original_builder = mqtt_connection_builder.mtls_from_bytes
+        self.original_request = lg_mqtt.request
+
+        def on_loopback(**kwargs: Any) -> Any:
+            if kwargs.get("endpoint") != "127.0.0.1":
+                raise AssertionError(f"the SDK connects to {kwargs.get('endpoint')!r}: only 127.0.0.1")
+            self.endpoints.append(kwargs["endpoint"])
+            kwargs["port"] = self.port
+            return self.original_builder(**kwargs)
+
+        def no_internet(*args: Any, **kwargs: Any) -> Any:
+            raise AssertionError(f"the SDK tried to fetch {kwargs.get('url', args)!r} from the internet")
+
+        mqtt_connection_builder.mtls_from_bytes = on_loopback
+        lg_mqtt.request = no_internet
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        mqtt_connection_builder.mtls_from_bytes = self.original_builder
+        lg_mqtt.request = self.original_request
+
+
+async def root_ca_from_the_cloud(emulator: Emulator) -> str:
+    """`GET https://www.amazontrust.com/repository/AmazonRootCA1.pem` as the SDK makes it, the
+    host resolved to the cloud's TLS listener, the answer verified against the cloud's CA."""
+    tls = urlsplit(emulator.thinq_tls_url)
+
+    class AmazonTrustToLoopback(AbstractResolver):
+        async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET) -> list:
+            if host != "www.amazontrust.com":
+                raise OSError(f"resolve {host!r}: only www.amazontrust.com is mapped")
+            return [{"hostname": host, "host": "127.0.0.1", "port": tls.port,
+                     "family": socket.AF_INET, "proto": 0, "flags": socket.AI_NUMERICHOST}]
+
+        async def close(self) -> None:
+            pass
+
+    context = ssl.create_default_context(cafile=emulator.thinq_ca_file)
+    connector = aiohttp.TCPConnector(resolver=AmazonTrustToLoopback(), ssl=context)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        async with session.get(f"{lg_mqtt.ROOT_CA_REPOSITORY}/{lg_mqtt.FILE_ROOT_CA}") as response:
+            expect_eq(response.status, 200, "the root CA download")
+            return await response.text()
+
+
+class Received:
+    """What the SDK's on_message_received callback got (on awscrt's thread), JSON-decoded."""
+
+    def __init__(self) -> None:
+        self.messages: "queue.Queue[dict[str, Any]]" = queue.Queue()
+
+    def __call__(self, topic: str, payload: bytes, dup: bool, qos: Any, retain: bool, **kwargs: Any) -> None:
+        self.messages.put(json.loads(payload))
+
+    async def next(self, what: str, timeout: float = 15.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                return self.messages.get_nowait()
+            except queue.Empty:
+                await asyncio.sleep(0.05)
+        raise AssertionError(f"no MQTT message within {timeout} s: {what}")
+
+
+def home_assistant_reads(message: dict[str, Any]) -> tuple[str, str, str, Any]:
+    """What Home Assistant's lg_thinq/mqtt.py reads, by key (a missing one raises KeyError as
+    it does there): deviceId, deviceType, pushType, then report or pushCode."""
+    push_type = message["pushType"]
+    body = message["report"] if push_type == "DEVICE_STATUS" else message.get("pushCode")
+    if push_type == "DEVICE_PUSH":
+        body = message["pushCode"]
+    return message["deviceId"], message["deviceType"], push_type, body
+
+
+@asynccontextmanager
+async def lg_mqtt_client(emulator: Emulator, api: ThinQApi, client_id: str) -> AsyncIterator[tuple[ThinQMQTTClient, Received]]:
+    """LG's ThinQMQTTClient prepared and connected as Home Assistant does it."""
+    received = Received()
+    port = urlsplit(emulator.thinq_mqtt_url).port
+    with MqttGuard(port) as guard:
+        client = ThinQMQTTClient(api, client_id, on_message_received=received)
+        await client.async_init()
+        expect_eq(client.mqtt_server, "127.0.0.1", "the MQTT host /route named")
+
+        async def fetch(timeout: int = 15) -> str:
+            return await root_ca_from_the_cloud(emulator)
+
+        client._get_root_certificate = fetch
+        expect(await client.async_prepare_mqtt(), "async_prepare_mqtt: register, CSR, certificate")
+        expect_eq(client.topic_subscription, f"app/clients/{client_id}/push", "the topic issued")
+        await client.async_connect_mqtt()
+        expect(client.is_connected, "the SDK connected (it logs 'Failed to connect endpoint' otherwise)")
+        expect_eq(guard.endpoints, ["127.0.0.1"], "the endpoints the SDK connected to")
+        try:
+            yield client, received
+        finally:
+            if client._mqtt_connection is not None:
+                client._mqtt_connection.disconnect().result(10)
+
+
+# The SDK and Home Assistant use one client id for REST (x-client-id) and MQTT.
+MQTT_CLIENT = CLIENT_ID
+
+
+@running_cloud
+async def test_mqtt_status_after_control(devfault: Emulator) -> None:
+    """MQTT: ThinQMQTTClient gets DEVICE_STATUS after a control, read as Home Assistant does."""
+    async with sdk(devfault) as api:
+        await api.async_post_event_subscribe("ac-living-room")
+        async with lg_mqtt_client(devfault, api, MQTT_CLIENT) as (client, received):
+            ac = await build(api, AirConditionerDevice, "ac-living-room")
+            await refreshed(ac)
+            await ac.set_wind_strength("LOW")
+            message = await received.next("DEVICE_STATUS after the wind strength command")
+            device_id, device_type, push_type, report = home_assistant_reads(message)
+            expect_eq((device_id, device_type, push_type), ("ac-living-room", "DEVICE_AIR_CONDITIONER", "DEVICE_STATUS"), "the event")
+            expect_eq(report, {"airFlow": {"windStrength": "LOW"}}, "the report: only what changed")
+            ac.update_status(report)  # what HA's coordinator does with it
+            expect_eq(ac.get_status("wind_strength"), "LOW", "the SDK device after the event")
+
+
+@running_cloud
+async def test_mqtt_push_at_cycle_end(devfault: Emulator) -> None:
+    """MQTT: a washer's cycle ends in DEVICE_PUSH WASHING_IS_COMPLETE; /state agrees."""
+    async with sdk(devfault) as api:
+        await api.async_post_event_subscribe("washer-main")
+        await api.async_post_push_subscribe("washer-main")
+        async with lg_mqtt_client(devfault, api, MQTT_CLIENT) as (client, received):
+            washer = await build(api, WasherDevice, "washer-main")
+            await refreshed(washer)
+            await washer.get_sub_device("main").set_washer_operation_mode("START")
+            states = []
+            while True:
+                message = await received.next(f"the cycle's events after {states}")
+                device_id, _, push_type, body = home_assistant_reads(message)
+                expect_eq(device_id, "washer-main", "the event's device")
+                if push_type == "DEVICE_PUSH":
+                    expect_eq(body, "WASHING_IS_COMPLETE", "the push code at the end")
+                    break
+                washer.update_status(body)
+                state = washer.get_sub_device("main").get_status("current_state")
+                if not states or states[-1] != state:
+                    states.append(state)
+            expect_eq(states, ["RUNNING", "RINSING", "SPINNING", "END"], "the run states the SDK saw")
+            await refreshed(washer)
+            expect_eq(washer.get_sub_device("main").get_status("current_state"), "END", "GET /state after the push")
+
+
+@running_cloud
+async def test_mqtt_queued_after_drop(devfault: Emulator) -> None:
+    """MQTT: after the SDK's connection drops, it gets what was queued meanwhile."""
+    async with sdk(devfault) as api:
+        await api.async_post_event_subscribe("ac-living-room")
+        async with lg_mqtt_client(devfault, api, MQTT_CLIENT) as (client, received):
+            workdir = Path(devfault.thinq_ca_file).parent
+            (workdir / "sdk-cert.pem").write_bytes(client.bytes_certificate)
+            (workdir / "sdk-key.pem").write_bytes(client.bytes_private_key)
+            # A second connection with the same client id takes the session over (MQTT
+            # 3.1.1 §3.1.4): the broker closes the SDK's connection. It then leaves at once.
+            thief = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=MQTT_CLIENT, clean_session=False)
+            thief.tls_set(ca_certs=devfault.thinq_ca_file, certfile=str(workdir / "sdk-cert.pem"),
+                          keyfile=str(workdir / "sdk-key.pem"))
+            port = urlsplit(devfault.thinq_mqtt_url).port
+            expect_eq(thief.connect("127.0.0.1", port, keepalive=10), 0, "the takeover CONNECT")
+            thief.loop(timeout=1.0)
+            thief.disconnect()
+            thief.loop(timeout=1.0)
+
+            def session() -> dict[str, Any]:
+                sessions = devfault.device("thinq-cloud")["state"]["mqtt"]["sessions"]
+                return next(s for s in sessions if s["client_id"] == MQTT_CLIENT)
+
+            deadline = time.monotonic() + 3
+            while session()["connected"] and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            # Away now: the SDK reconnects after its 5 s back-off. A change meanwhile is queued.
+            await api.async_post_device_control("ac-living-room", {"airFlow": {"windStrength": "LOW"}})
+            mine = session()
+            expect((mine["queued"], mine["connected"]) == (1, False), f"queued while away: {mine}")
+            message = await received.next("the queued DEVICE_STATUS after the SDK reconnects", timeout=25)
+            expect_eq(home_assistant_reads(message)[3], {"airFlow": {"windStrength": "LOW"}}, "the queued report")
 

@@ -94,6 +94,20 @@ pub static ENDPOINTS: &[Endpoint] = &[
         example: "curl -s http://127.0.0.1:8090/provocations",
     },
     Endpoint {
+        method: "POST",
+        path: "/devices/{id}/events",
+        handler: || post(publish_event),
+        description: "Publishes a custom event of a ThinQ appliance over MQTT now (pushType, report, pushCode; deviceType null leaves it out).",
+        example: "curl -s -X POST http://127.0.0.1:8090/devices/washer-main/events -d '{\"pushType\": \"DEVICE_PUSH\", \"pushCode\": \"WASHING_IS_COMPLETE\"}'",
+    },
+    Endpoint {
+        method: "GET",
+        path: "/thinq/ca.pem",
+        handler: || get(ca_pem),
+        description: "The ThinQ cloud's CA certificate (PEM): the root MQTT clients trust.",
+        example: "curl -s http://127.0.0.1:8090/thinq/ca.pem",
+    },
+    Endpoint {
         method: "GET",
         path: "/devices/{id}/pin",
         handler: || get(pin),
@@ -486,6 +500,35 @@ async fn patch_device(
         .set_state(&patch)
         .map_err(|error| AdminError::bad_request(format!("{id}: {error}")))?;
     ok(device_json(entry))
+}
+
+async fn publish_event(
+    State(admin): State<Arc<Admin>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Answer {
+    let entry = admin.find(&id)?;
+    let event: Value = parse_body(&body, "a JSON event", r#"{"pushType": "DEVICE_STATUS"}"#)?;
+    let sent = entry
+        .device
+        .publish_event(&event)
+        .map_err(|error| AdminError::bad_request(format!("{id}: {error}")))?;
+    ok(json!({ "device": id, "sent": sent }))
+}
+
+/// The CA of the first device that runs one, as `application/x-pem-file`.
+async fn ca_pem(State(admin): State<Arc<Admin>>) -> Response {
+    match admin.devices.iter().find_map(|entry| entry.device.ca_pem()) {
+        Some(pem) => {
+            let mut response = pem.into_response();
+            response.headers_mut().insert(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/x-pem-file"),
+            );
+            response
+        }
+        None => json_error(StatusCode::NOT_FOUND, "no device runs a certificate authority"),
+    }
 }
 
 async fn provocations(State(admin): State<Arc<Admin>>, Path(id): Path<String>) -> Answer {

@@ -46,6 +46,12 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use crate::faults::{ConnectionControl, FaultStream};
+use crate::tls::Divert;
+
+/// A TLS connection whose client negotiated this ALPN protocol is handed to the function
+/// instead of the HTTP server: the ThinQ cloud's TLS port serves MQTT to `x-amzn-mqtt-ca`
+/// clients, one port for HTTPS and MQTT as AWS IoT does on 443.
+pub type Diversion<Io, Addr> = (&'static [u8], Divert<Io, Addr>);
 
 /// The limits of one listener. Every field has a `devfault serve` flag of the same name
 /// (`--max-header-bytes`, `--header-timeout`...); the defaults are what a client that behaves
@@ -196,6 +202,7 @@ impl Controlled for FaultStream {
 pub async fn serve_limited<L>(
     mut listener: L,
     tls: Option<TlsAcceptor>,
+    divert: Option<Diversion<L::Io, L::Addr>>,
     router: Router,
     limits: ConnectionLimits,
     refusal: Refusal,
@@ -214,7 +221,7 @@ where
     loop {
         tokio::select! {
             () = &mut shutdown => break,
-            (io, _) = listener.accept() => {
+            (io, addr) = listener.accept() => {
                 if let Ok(permit) = Arc::clone(&permits).try_acquire_owned() {
                     let connection = Connection {
                         builder: Arc::clone(&builder),
@@ -223,9 +230,10 @@ where
                         stopped: stopped.clone(),
                     };
                     let tls = tls.clone();
+                    let divert = divert.clone();
                     connections.spawn(async move {
                         let _permit = permit;
-                        connection.run(io, tls).await;
+                        connection.run(io, addr, tls, divert).await;
                     });
                 } else if tls.is_none()
                     && let Ok(permit) = Arc::clone(&refusing).try_acquire_owned()
@@ -302,8 +310,13 @@ struct Connection {
 }
 
 impl Connection {
-    async fn run<I>(self, io: I, tls: Option<TlsAcceptor>)
-    where
+    async fn run<I, A>(
+        self,
+        io: I,
+        addr: A,
+        tls: Option<TlsAcceptor>,
+        divert: Option<Diversion<I, A>>,
+    ) where
         I: AsyncRead + AsyncWrite + Controlled + Unpin + Send + 'static,
     {
         let control = io.connection_control();
@@ -315,6 +328,12 @@ impl Connection {
                 if let Ok(Ok(stream)) =
                     tokio::time::timeout(self.limits.handshake_timeout, handshake).await
                 {
+                    if let Some((protocol, divert)) = &divert
+                        && stream.get_ref().1.alpn_protocol() == Some(*protocol)
+                    {
+                        divert(stream, addr);
+                        return;
+                    }
                     self.serve(stream, control).await;
                 }
             }

@@ -31,6 +31,18 @@ pub trait Device: Send + Sync {
     fn pin(&self) -> Option<String> {
         None
     }
+
+    /// Publishes a custom event now (admin `POST /devices/{id}/events`): what was sent, or
+    /// why not. Devices without an event path refuse.
+    fn publish_event(&self, event: &Value) -> Result<Value, String> {
+        let _ = event;
+        Err(format!("{} publishes no events (only ThinQ appliances do)", self.id()))
+    }
+
+    /// The certificate authority's PEM, for a device that runs one (the ThinQ cloud).
+    fn ca_pem(&self) -> Option<String> {
+        None
+    }
 }
 
 /// How to make a device answer with one code.

@@ -40,15 +40,20 @@ use crate::faults::{
 };
 use crate::journal::Journal;
 use crate::scenario::{Scenario, ScenarioError};
+use crate::thinq::mqtt::{broker, ca::CloudCa};
 use crate::thinq::{self, Cloud, CloudConfig};
-use crate::tls::SelfSigned;
+use crate::tls::{self, ALPN_HTTP_1_1};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::pki_types::CertificateDer;
 
 /// The codec of every API the emulator serves, as the server registers them with the fault
 /// layer: the one list to extend for a new API.
 pub fn codecs() -> Vec<Arc<dyn ApiCodec>> {
-    vec![Arc::new(bravia::BraviaCodec), Arc::new(thinq::ThinqCodec)]
+    vec![
+        Arc::new(bravia::BraviaCodec),
+        Arc::new(thinq::ThinqCodec),
+        Arc::new(thinq::mqtt::faults::MqttCodec),
+    ]
 }
 
 /// The most generated ThinQ appliances `serve --thinq-devices N` makes.
@@ -81,10 +86,20 @@ pub struct ServeConfig {
     /// ThinQ API calls per token per hour, 0 for no limit; wins over the scenario. Default:
     /// the scenario's, else 3600.
     pub thinq_rate_limit: Option<u64>,
-    /// Where the ThinQ cloud also answers over TLS, with a self-signed certificate for LG's
-    /// real API host names (see [`crate::tls`]), for clients that reach it through a resolver
-    /// mapping `api-*.lgthinq.com` to this address. Default: no TLS listener.
+    /// Where the ThinQ cloud also answers over TLS, with a certificate from the cloud's CA for
+    /// LG's real API host names (see [`crate::tls`]), for clients that reach it through a
+    /// resolver mapping `api-*.lgthinq.com` to this address; MQTT by ALPN `x-amzn-mqtt-ca` on
+    /// the same port. Default: no TLS listener.
     pub thinq_tls_addr: Option<SocketAddr>,
+    /// Where the ThinQ cloud's MQTT broker listens (mutual TLS; see
+    /// [`crate::thinq::mqtt::broker`]). Default: no broker port (the TLS listener, when asked
+    /// for, still serves MQTT by ALPN `x-amzn-mqtt-ca`).
+    pub thinq_mqtt_addr: Option<SocketAddr>,
+    /// The ThinQ cloud's CA: a PEM certificate and its PEM PKCS#8 key. Default: a fresh CA
+    /// made at start.
+    pub thinq_ca: Option<(PathBuf, PathBuf)>,
+    /// How much faster than real time appliance programmes run (1 to 60000). Default 1.
+    pub thinq_time_scale: Option<u32>,
     /// How many displays, 1 to [`MAX_DISPLAYS`] (4096); wins over the scenario's count.
     /// Default: the scenario's, else 1.
     pub displays: Option<usize>,
@@ -126,6 +141,9 @@ impl Default for ServeConfig {
             thinq_devices: None,
             thinq_rate_limit: None,
             thinq_tls_addr: None,
+            thinq_mqtt_addr: None,
+            thinq_ca: None,
+            thinq_time_scale: None,
             displays: None,
             psk: None,
             auth: None,
@@ -220,9 +238,13 @@ pub struct ThinqEndpoint {
     pub addr: SocketAddr,
     /// Where it listens over TLS, when [`ServeConfig::thinq_tls_addr`] asked for it.
     pub tls_addr: Option<SocketAddr>,
-    /// The self-signed certificate the TLS listener presents (DER), for a client that
-    /// verifies it rather than skipping verification.
+    /// The certificate to trust for the TLS listener and the MQTT broker (DER): the cloud's
+    /// CA, which issued both server certificates (present when a TLS listener was asked for).
     pub tls_certificate: Option<CertificateDer<'static>>,
+    /// Where the MQTT broker listens, when [`ServeConfig::thinq_mqtt_addr`] asked for it.
+    pub mqtt_addr: Option<SocketAddr>,
+    /// The cloud's CA certificate, PEM.
+    pub ca_pem: String,
     /// The cloud.
     pub cloud: Arc<Cloud>,
 }
@@ -326,6 +348,11 @@ pub async fn serve(
         {
             return Err(ServeError::NotLoopback { what: "thinq-tls", addr });
         }
+        if let Some(addr) = config.thinq_mqtt_addr
+            && !addr.ip().is_loopback()
+        {
+            return Err(ServeError::NotLoopback { what: "thinq-mqtt", addr });
+        }
     }
     if let Some(token) = &config.admin_token {
         admin_guard::check_token(token).map_err(ServeError::Config)?;
@@ -367,6 +394,15 @@ pub async fn serve(
     if let Some(limit) = config.thinq_rate_limit {
         cloud_config.rate_limit = limit;
     }
+    if let Some(scale) = config.thinq_time_scale {
+        if !(1..=thinq::MAX_TIME_SCALE).contains(&scale) {
+            return Err(ServeError::Thinq(format!(
+                "time scale {scale}: give 1 (real time) to {}",
+                thinq::MAX_TIME_SCALE
+            )));
+        }
+        cloud_config.time_scale = scale;
+    }
     if cloud_config.fleet > MAX_THINQ_DEVICES {
         return Err(ServeError::Thinq(format!(
             "{} ThinQ appliances: give 0 to {MAX_THINQ_DEVICES}",
@@ -376,6 +412,23 @@ pub async fn serve(
     let mut cloud = Cloud::new(cloud_config);
     scenario.add_appliances(&mut cloud)?;
     let cloud = Arc::new(cloud);
+    let hub = Arc::clone(cloud.hub());
+    if let Some((certificate, key)) = &config.thinq_ca {
+        let read = |path: &PathBuf| {
+            std::fs::read_to_string(path).map_err(|error| {
+                ServeError::Thinq(format!("cannot read {} for --thinq-ca: {error}", path.display()))
+            })
+        };
+        let ca = CloudCa::load(&read(certificate)?, &read(key)?).map_err(|error| {
+            ServeError::Thinq(format!(
+                "--thinq-ca {} {}: {error}",
+                certificate.display(),
+                key.display()
+            ))
+        })?;
+        hub.set_ca(ca).map_err(|error| ServeError::Thinq(error.to_string()))?;
+    }
+    let ca = hub.ca().map_err(|error| ServeError::Thinq(error.to_string()))?;
 
     let mut ids: Vec<String> = (0..count).map(|i| format!("bravia-{i}")).collect();
     ids.push(thinq::CLOUD_ID.to_owned());
@@ -436,13 +489,39 @@ pub async fn serve(
     })?;
     cloud.set_addr(thinq_addr);
     let thinq_tls = match config.thinq_tls_addr {
-        Some(addr) => Some(bind_tls(addr).await?),
+        Some(addr) => Some(bind_tls(addr, &hub).await?),
         None => None,
     };
+    let mqtt = match config.thinq_mqtt_addr {
+        Some(addr) => {
+            let what = "the ThinQ MQTT broker";
+            let listener = bind(addr, what).await?;
+            let bound = listener.local_addr().map_err(|source| ServeError::Bind {
+                what: what.to_owned(),
+                addr,
+                source,
+            })?;
+            let tls = broker::server_config(&hub, &broker::BROKER_NAMES, false)
+                .map_err(|error| ServeError::Thinq(error.to_string()))?;
+            hub.set_addr(bound);
+            Some((listener, bound, TlsAcceptor::from(Arc::new(tls))))
+        }
+        None => None,
+    };
+    if mqtt.is_none()
+        && let Some(tls) = &thinq_tls
+    {
+        // MQTT by ALPN on the TLS listener is then the only way in: /route names it.
+        hub.set_addr(tls.addr);
+    }
+    hub.set_journal(Arc::clone(&journal));
+    hub.set_faults(Arc::clone(&faults));
     let thinq = ThinqEndpoint {
         addr: thinq_addr,
         tls_addr: thinq_tls.as_ref().map(|tls| tls.addr),
-        tls_certificate: thinq_tls.as_ref().map(|tls| tls.certificate.certificate_der().clone()),
+        tls_certificate: thinq_tls.as_ref().map(|_| ca.certificate_der().clone()),
+        mqtt_addr: mqtt.as_ref().map(|(_, addr, _)| *addr),
+        ca_pem: ca.pem().to_owned(),
         cloud: Arc::clone(&cloud),
     };
     let admin_listener = bind(config.admin_addr, "the admin API").await?;
@@ -491,6 +570,7 @@ pub async fn serve(
         tasks.push(tokio::spawn(serve_limited(
             FaultListener::new(listener),
             None,
+            None,
             router,
             connection_limits,
             bravia_refusal(),
@@ -510,17 +590,29 @@ pub async fn serve(
             limits,
         );
         if let Some(tls) = thinq_tls {
+            let hub = Arc::clone(&hub);
+            let divert: crate::connections::Diversion<_, _> = (
+                broker::ALPN_MQTT,
+                Arc::new(move |stream, peer| {
+                    tokio::spawn(broker::serve_tls_stream(Arc::clone(&hub), stream, peer));
+                }),
+            );
             tasks.push(tokio::spawn(serve_limited(
                 FaultListener::new(tls.listener),
                 Some(tls.acceptor),
+                Some(divert),
                 router.clone(),
                 connection_limits,
                 thinq_refusal(),
                 signal(),
             )));
         }
+        if let Some((listener, _, acceptor)) = mqtt {
+            tasks.push(tokio::spawn(broker::serve(listener, acceptor, Arc::clone(&hub), signal())));
+        }
         tasks.push(tokio::spawn(serve_limited(
             FaultListener::new(thinq_listener),
+            None,
             None,
             router,
             connection_limits,
@@ -535,6 +627,7 @@ pub async fn serve(
     let admin_stopped = signal();
     tasks.push(tokio::spawn(serve_limited(
         admin_listener,
+        None,
         None,
         admin_router,
         connection_limits,
@@ -610,15 +703,24 @@ fn display_addrs(
     Ok(addrs)
 }
 
-/// The ThinQ cloud's TLS listener, bound, with its fresh certificate.
+/// The ThinQ cloud's TLS listener, bound, with its acceptor.
 struct TlsBound {
     listener: TcpListener,
     addr: SocketAddr,
-    certificate: SelfSigned,
     acceptor: TlsAcceptor,
 }
 
-async fn bind_tls(addr: SocketAddr) -> Result<TlsBound, ServeError> {
+/// The names of the TLS listener's certificate: LG's API hosts and loopback
+/// ([`tls::host_names`]), then `::1` and the host the SDK fetches its root CA from.
+fn tls_names() -> Vec<String> {
+    let mut names = tls::host_names();
+    names.extend(["::1".to_owned(), thinq::ROOT_CA_HOST.to_owned()]);
+    names
+}
+
+/// Binds the TLS listener: a certificate from the cloud's CA, client certificates optional
+/// (HTTPS clients have none; MQTT by ALPN needs one), ALPN `http/1.1` and `x-amzn-mqtt-ca`.
+async fn bind_tls(addr: SocketAddr, hub: &thinq::mqtt::Hub) -> Result<TlsBound, ServeError> {
     let what = "the ThinQ cloud over TLS";
     let listener = bind(addr, what).await?;
     let bound = listener.local_addr().map_err(|source| ServeError::Bind {
@@ -626,10 +728,14 @@ async fn bind_tls(addr: SocketAddr) -> Result<TlsBound, ServeError> {
         addr,
         source,
     })?;
-    let certificate =
-        SelfSigned::generate().map_err(|error| ServeError::Thinq(error.to_string()))?;
-    let acceptor = certificate.acceptor().map_err(|error| ServeError::Thinq(error.to_string()))?;
-    Ok(TlsBound { listener, addr: bound, certificate, acceptor })
+    let mut config = broker::server_config(
+        hub,
+        &tls_names().iter().map(String::as_str).collect::<Vec<_>>(),
+        true,
+    )
+    .map_err(|error| ServeError::Thinq(error.to_string()))?;
+    config.alpn_protocols = vec![ALPN_HTTP_1_1.to_vec(), broker::ALPN_MQTT.to_vec()];
+    Ok(TlsBound { listener, addr: bound, acceptor: TlsAcceptor::from(Arc::new(config)) })
 }
 
 async fn bind(addr: SocketAddr, what: &str) -> Result<TcpListener, ServeError> {

@@ -11,7 +11,9 @@
 //! resolver recipe does) or trusts [`SelfSigned::certificate_der`] explicitly; nothing here is
 //! ever valid for the real hosts on the internet. `devfault serve --thinq-tls [ADDR]` runs the
 //! cloud's router (with its fault layer) on such a listener beside the plain one
-//! ([`crate::server::ServeConfig::thinq_tls_addr`]).
+//! ([`crate::server::ServeConfig::thinq_tls_addr`]); there its certificate comes from the
+//! cloud's CA instead ([`crate::thinq::mqtt::ca`]), and connections that negotiate ALPN
+//! `x-amzn-mqtt-ca` go to the MQTT broker ([`TlsListener::with_divert`]).
 //!
 //! Handshakes run beside the accept loop (at most [`MAX_PENDING_HANDSHAKES`] at once, each
 //! bounded by [`HANDSHAKE_TIMEOUT`]), so a client that connects and says nothing, or speaks
@@ -69,8 +71,8 @@ pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// kernel's backlog until one finishes.
 pub const MAX_PENDING_HANDSHAKES: usize = 256;
 
-/// The protocol offered in ALPN: the emulator's servers speak HTTP/1.1 only.
-const ALPN_HTTP_1_1: &[u8] = b"http/1.1";
+/// The protocol offered in ALPN: the emulator's servers speak HTTP/1.1.
+pub const ALPN_HTTP_1_1: &[u8] = b"http/1.1";
 
 /// Making the certificate or the TLS configuration failed.
 #[derive(Debug)]
@@ -159,7 +161,16 @@ pub struct TlsListener<L: Listener> {
     inner: L,
     acceptor: TlsAcceptor,
     handshakes: JoinSet<Handshake<L>>,
+    divert: Option<Diversion<L>>,
 }
+
+/// What a [`TlsListener`] does with a connection that negotiated another ALPN protocol than
+/// HTTP: takes it over (the ThinQ cloud's listener hands `x-amzn-mqtt-ca` to its MQTT broker,
+/// one port serving HTTPS and MQTT as AWS IoT does on 443).
+pub type Divert<Io, Addr> = Arc<dyn Fn(TlsStream<Io>, Addr) + Send + Sync>;
+
+/// The ALPN protocol a listener diverts, and where to.
+type Diversion<L> = (&'static [u8], Divert<<L as Listener>::Io, <L as Listener>::Addr>);
 
 /// How one handshake ended: the TLS connection and its peer, or `None` when it failed.
 type Handshake<L> = Option<(TlsStream<<L as Listener>::Io>, <L as Listener>::Addr)>;
@@ -175,7 +186,17 @@ impl<L: Listener> fmt::Debug for TlsListener<L> {
 impl<L: Listener> TlsListener<L> {
     /// Wraps a bound listener.
     pub fn new(inner: L, acceptor: TlsAcceptor) -> TlsListener<L> {
-        TlsListener { inner, acceptor, handshakes: JoinSet::new() }
+        TlsListener { inner, acceptor, handshakes: JoinSet::new(), divert: None }
+    }
+
+    /// Hands connections that negotiated ALPN `protocol` to `divert` instead of axum.
+    pub fn with_divert(
+        mut self,
+        protocol: &'static [u8],
+        divert: Divert<L::Io, L::Addr>,
+    ) -> TlsListener<L> {
+        self.divert = Some((protocol, divert));
+        self
     }
 }
 
@@ -203,8 +224,14 @@ impl<L: Listener> Listener for TlsListener<L> {
                     });
                 }
                 Some(done) = self.handshakes.join_next(), if busy => {
-                    if let Ok(Some(connection)) = done {
-                        return connection;
+                    if let Ok(Some((stream, addr))) = done {
+                        if let Some((protocol, divert)) = &self.divert
+                            && stream.get_ref().1.alpn_protocol() == Some(*protocol)
+                        {
+                            divert(stream, addr);
+                            continue;
+                        }
+                        return (stream, addr);
                     }
                 }
             }
@@ -232,12 +259,18 @@ pub async fn serve_device_tls(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    axum::serve(
-        TlsListener::new(listener, acceptor),
-        router.into_make_service_with_connect_info::<ConnectionControl>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    serve_device_tls_diverting(TlsListener::new(listener, acceptor), router, shutdown).await
+}
+
+/// [`serve_device_tls`] on a listener made already (with a [`TlsListener::with_divert`]).
+pub async fn serve_device_tls_diverting(
+    listener: TlsListener<FaultListener>,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    axum::serve(listener, router.into_make_service_with_connect_info::<ConnectionControl>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Serves `router` over TLS on `listener` until `shutdown` resolves (then waits for the

@@ -224,10 +224,6 @@ fn naturals() -> Vec<Natural> {
             ..natural("1314", "GET", state)
         },
         Natural {
-            body: r#"{"service-code": "SVC202", "csr": "MIIC"}"#,
-            ..natural("2201", "POST", "/client/certificate")
-        },
-        Natural {
             body: r#"{"timer": {"absoluteHourToStart": 10, "absoluteMinuteToStart": 36}}"#,
             ..natural("2207", "POST", "/devices/ac-living-room/control")
         },

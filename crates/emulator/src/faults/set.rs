@@ -434,6 +434,36 @@ impl Faults {
         Some(fired)
     }
 
+    /// [`Faults::decide`] among the rules that name `request.api` in `match.api` only: for
+    /// an event path (ThinQ's MQTT) whose traffic rules written for HTTP must not touch.
+    pub fn decide_named(&self, request: &RequestInfo) -> Option<FaultRule> {
+        if !self.has_rules() {
+            return None;
+        }
+        let mut inner = self.lock();
+        let Inner { rules, rng, .. } = &mut *inner;
+        let index = rules.iter().position(|rule| {
+            if rule.spec.matcher.api.as_deref() != Some(&request.api)
+                || !rule.spec.matcher.matches(request)
+            {
+                return false;
+            }
+            let p = rule.probability();
+            p >= 1.0 || (p > 0.0 && rng.next_f64() < p)
+        })?;
+        let rule = &mut rules[index];
+        rule.fired += 1;
+        if let Some(count) = &mut rule.spec.count {
+            *count = count.saturating_sub(1);
+        }
+        let fired = rule.clone();
+        if fired.spec.count == Some(0) {
+            rules.remove(index);
+            self.rule_count.store(rules.len(), Ordering::Release);
+        }
+        Some(fired)
+    }
+
     /// Ends every delay and `no_answer` hold now (at server shutdown), and every later one at
     /// once.
     pub fn release_holds(&self) {

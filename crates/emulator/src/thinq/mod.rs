@@ -27,6 +27,8 @@
 mod codec;
 mod control;
 mod kinds;
+pub mod mqtt;
+mod programme;
 mod provocations;
 mod router;
 
@@ -41,11 +43,15 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 pub use codec::ThinqCodec;
+pub use programme::MAX_TIME_SCALE;
+pub(crate) use router::ROOT_CA_HOST;
 pub(crate) use router::overload_body;
 pub use router::router;
 
 use crate::device::{Device, Provocation};
 use kinds::Kind;
+use mqtt::Hub;
+use mqtt::events::{self, Event};
 
 /// The `x-api-key` every request carries: the fixed value LG publishes (SDK `const.API_KEY`).
 pub const API_KEY: &str = "v6GFvkweNo7DK7yD3ylIZ9w52aKBU0eJ7wLXkSR3";
@@ -136,6 +142,9 @@ pub struct CloudConfig {
     pub event_subscription_limit: usize,
     /// The largest request body; more is 1000. Default 64 KiB.
     pub max_body_bytes: usize,
+    /// How much faster than real time a programme (a washer's cycle) runs: 60 makes a
+    /// simulated minute last a second. Default 1.
+    pub time_scale: u32,
 }
 
 impl Default for CloudConfig {
@@ -148,6 +157,7 @@ impl Default for CloudConfig {
             rate_limit_code: RateLimitCode::UserApiCalls,
             event_subscription_limit: 20,
             max_body_bytes: 64 * 1024,
+            time_scale: 1,
         }
     }
 }
@@ -266,10 +276,19 @@ struct Live {
     remote: bool,
     reportable: bool,
     push: bool,
-    event: bool,
+    /// When the event subscription expires; `None`: not subscribed.
+    event: Option<Instant>,
+    /// Bumped whenever a programme starts or is interrupted: a programme's clock stops
+    /// when it no longer matches.
+    programme: u64,
 }
 
 impl Live {
+    /// The event subscription holds now.
+    fn event_active(&self) -> bool {
+        self.event.is_some_and(|until| Instant::now() < until)
+    }
+
     /// The state tree.
     fn state(&self) -> &Value {
         &self.state.value
@@ -290,6 +309,8 @@ pub struct Appliance {
     id: String,
     kind: &'static Kind,
     alias: String,
+    /// The alias a rename (admin `PATCH {"alias": ...}`) gave it, over `alias`.
+    renamed: Mutex<Option<Arc<str>>>,
     /// The owner's index in the cloud's users.
     owner: u32,
     /// The owner's user number as a scenario file writes it (1, 2, a scenario's `owner`);
@@ -297,6 +318,7 @@ pub struct Appliance {
     user: Option<u32>,
     initial: Live,
     live: Mutex<Live>,
+    hub: Arc<Hub>,
 }
 
 impl Appliance {
@@ -306,9 +328,118 @@ impl Appliance {
         alias: String,
         owner: (u32, Option<u32>),
         initial: Live,
+        hub: Arc<Hub>,
     ) -> Appliance {
         let (owner, user) = owner;
-        Appliance { id, kind, alias, owner, user, live: Mutex::new(initial.clone()), initial }
+        Appliance {
+            id,
+            kind,
+            alias,
+            renamed: Mutex::new(None),
+            owner,
+            user,
+            live: Mutex::new(initial.clone()),
+            initial,
+            hub,
+        }
+    }
+
+    /// Its alias now.
+    pub fn alias(&self) -> Arc<str> {
+        lock(&self.renamed).clone().unwrap_or_else(|| Arc::from(self.alias.as_str()))
+    }
+
+    /// Renames it and tells the owner's clients that asked for lifecycle events
+    /// (`POST /push/devices`) with a `DEVICE_ALIAS_CHANGED`.
+    fn rename(&self, alias: &str) {
+        *lock(&self.renamed) = Some(Arc::from(alias));
+        let mut event = Event::push(&self.id, self.kind.device_type, "");
+        event.push_type = "DEVICE_ALIAS_CHANGED".to_owned();
+        event.extra.clear();
+        event.extra.insert("alias".to_owned(), json!(alias));
+        self.hub.publish(self.owner, &event, true);
+    }
+
+    /// Publishes what changed from `before` to `live`'s state: a `DEVICE_STATUS` with the
+    /// changed resources while the event subscription holds, and a `DEVICE_PUSH` when the run
+    /// state entered one of [`events::PUSH_ON_RUN_STATE`] while push is subscribed. Called
+    /// after every change of a state, under the appliance's lock, so events leave in the
+    /// order of the changes.
+    fn publish_changes(&self, before: &Value, live: &Live) {
+        if !live.event_active() && !live.push {
+            return;
+        }
+        let after = live.state();
+        let Some(report) = events::report_of(before, after) else { return };
+        if live.event_active() {
+            self.hub.publish(
+                self.owner,
+                &Event::status(&self.id, self.kind.device_type, report),
+                false,
+            );
+        }
+        if live.push
+            && let Some(place) = self.kind.run_state
+        {
+            let old = events::run_states(before, place);
+            for state in events::run_states(after, place) {
+                if !old.contains(&state)
+                    && let Some(code) = events::push_code_for(self.kind.device_type, &state)
+                {
+                    self.hub.publish(
+                        self.owner,
+                        &Event::push(&self.id, self.kind.device_type, code),
+                        false,
+                    );
+                }
+            }
+        }
+    }
+
+    /// Publishes a custom event now (admin `POST /devices/{id}/events`): `pushType`
+    /// (default `DEVICE_STATUS`), and `report`, `pushCode` or any other members, which
+    /// replace the defaults (the current state as `report`). `deviceType: null` leaves the
+    /// type out, as a faulty cloud might. Answers how many sessions took it.
+    pub fn publish_custom(&self, body: &Value) -> Result<usize, String> {
+        let Value::Object(members) = body else {
+            return Err(format!("the event {body} is not a JSON object"));
+        };
+        let push_type = match members.get("pushType") {
+            None => "DEVICE_STATUS",
+            Some(Value::String(t)) if !t.is_empty() => t.as_str(),
+            Some(other) => {
+                return Err(format!(
+                    "pushType is {other}: give one of {}",
+                    events::PUSH_TYPES.join(", ")
+                ));
+            }
+        };
+        let mut event = match push_type {
+            "DEVICE_PUSH" => Event::push(&self.id, self.kind.device_type, ""),
+            _ => Event::status(&self.id, self.kind.device_type, self.lock().state().clone()),
+        };
+        event.push_type = push_type.to_owned();
+        if push_type != "DEVICE_STATUS" && push_type != "DEVICE_PUSH" {
+            event.extra.clear();
+        }
+        for (key, value) in members {
+            match key.as_str() {
+                "pushType" => {}
+                "deviceId" => {
+                    return Err("deviceId is the appliance's own: leave it out".to_owned());
+                }
+                "deviceType" => {
+                    event.device_type = value.as_str().map(str::to_owned);
+                }
+                _ => {
+                    event.extra.insert(key.clone(), value.clone());
+                }
+            }
+        }
+        if push_type == "DEVICE_PUSH" && event.extra.get("pushCode").is_none_or(|c| c == "") {
+            return Err("a DEVICE_PUSH needs a pushCode (e.g. WASHING_IS_COMPLETE)".to_owned());
+        }
+        Ok(self.hub.publish(self.owner, &event, false))
     }
 
     /// Its owner's user number as a scenario file writes it (1 for user 1, 2 for the
@@ -363,7 +494,7 @@ impl Appliance {
             "deviceInfo": {
                 "deviceType": self.kind.device_type,
                 "modelName": self.kind.model_name,
-                "alias": self.alias,
+                "alias": &*self.alias(),
                 "reportable": self.lock().reportable,
             }
         })
@@ -387,13 +518,16 @@ impl Appliance {
             ));
         }
         control::check_state(self.kind, live.state(), &command)?;
+        let before = Arc::clone(&live.state);
         control::apply(self.kind, live.state_mut(), &command);
+        live.programme += 1;
+        self.publish_changes(&before.value, &live);
         Ok(())
     }
 }
 
 /// A lock that survives a panicked holder: the data is plain, always consistent.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -411,13 +545,13 @@ impl Device for Appliance {
         json!({
             "deviceType": self.kind.device_type,
             "modelName": self.kind.model_name,
-            "alias": self.alias,
+            "alias": &*self.alias(),
             "owner": self.user,
             "online": live.online,
             "remoteControlEnabled": self.remote_enabled(&live),
             "reportable": live.reportable,
             "pushSubscribed": live.push,
-            "eventSubscribed": live.event,
+            "eventSubscribed": live.event_active(),
             "state": live.state(),
         })
     }
@@ -439,10 +573,17 @@ impl Device for Appliance {
         };
         let mut live = self.lock().clone();
         let mut partial = Map::new();
+        let mut alias = None;
         for (key, value) in members {
             let flag =
                 || value.as_bool().ok_or_else(|| format!("{key} is {value}: give true or false"));
             match key.as_str() {
+                "alias" => match value {
+                    Value::String(name) if !name.is_empty() && name.len() <= 128 => {
+                        alias = Some(name.clone());
+                    }
+                    _ => return Err(format!("alias is {value}: give a name of 1 to 128 bytes")),
+                },
                 "online" => live.online = flag()?,
                 "reportable" => live.reportable = flag()?,
                 "remoteControlEnabled" => {
@@ -480,7 +621,7 @@ impl Device for Appliance {
                 }
                 other => {
                     return Err(format!(
-                        "{other:?} is neither online, remoteControlEnabled, reportable, state nor a resource of {} ({})",
+                        "{other:?} is neither alias, online, remoteControlEnabled, reportable, state nor a resource of {} ({})",
                         self.kind.device_type,
                         resources.join(", ")
                     ));
@@ -490,16 +631,38 @@ impl Device for Appliance {
         if !partial.is_empty() {
             kinds::merge_state(live.state_mut(), &Value::Object(partial));
         }
-        *self.lock() = live;
+        let mut current = self.lock();
+        let before = Arc::clone(&current.state);
+        if !Arc::ptr_eq(&before, &live.state) {
+            // A state set by hand interrupts a running programme.
+            live.programme = current.programme + 1;
+        }
+        *current = live;
+        self.publish_changes(&before.value, &current);
+        drop(current);
+        if let Some(alias) = alias
+            && *alias != *self.alias()
+        {
+            self.rename(&alias);
+        }
         Ok(())
     }
 
     fn reset(&self) {
-        *self.lock() = self.initial.clone();
+        *lock(&self.renamed) = None;
+        let mut live = self.lock();
+        let programme = live.programme + 1;
+        *live = self.initial.clone();
+        live.programme = programme;
     }
 
     fn provocations(&self) -> Vec<Provocation> {
         provocations::list()
+    }
+
+    fn publish_event(&self, event: &Value) -> Result<Value, String> {
+        let sessions = self.publish_custom(event)?;
+        Ok(json!({"sessions": sessions}))
     }
 }
 
@@ -515,6 +678,7 @@ pub struct Cloud {
     rate_limit_code: AtomicU16,
     event_limit: AtomicUsize,
     addr: OnceLock<SocketAddr>,
+    hub: Arc<Hub>,
 }
 
 impl Cloud {
@@ -547,6 +711,7 @@ impl Cloud {
             appliances: Vec::new(),
             by_id: HashMap::new(),
             addr: OnceLock::new(),
+            hub: Hub::new(),
             config,
         };
         for (id, owner, device_type, alias, online, remote, reportable, patch) in HOUSEHOLD {
@@ -560,7 +725,8 @@ impl Cloud {
                 remote: *remote,
                 reportable: *reportable,
                 push: false,
-                event: false,
+                event: None,
+                programme: 0,
             };
             cloud.add((*id).to_owned(), kind, (*alias).to_owned(), (owner - 1, Some(*owner)), live);
         }
@@ -576,7 +742,8 @@ impl Cloud {
                 remote: true,
                 reportable: true,
                 push: false,
-                event: false,
+                event: None,
+                programme: 0,
             };
             let owner = first_fleet_user + (n / 10) as u32;
             cloud.add(format!("fleet-{n:05}"), kind, format!("Fleet {n}"), (owner, None), live);
@@ -598,7 +765,8 @@ impl Cloud {
         if let Some(user) = self.users.get_mut(owner.0 as usize) {
             user.devices.push(index);
         }
-        self.appliances.push(Arc::new(Appliance::new(id, kind, alias, owner, live)));
+        let hub = Arc::clone(&self.hub);
+        self.appliances.push(Arc::new(Appliance::new(id, kind, alias, owner, live, hub)));
     }
 
     /// Adds an appliance of `device_type` owned by user `owner` (1-based; a new user with
@@ -648,10 +816,16 @@ impl Cloud {
             remote: true,
             reportable: true,
             push: false,
-            event: false,
+            event: None,
+            programme: 0,
         };
         self.add(id.to_owned(), kind, alias.unwrap_or(id).to_owned(), (index, Some(owner)), live);
         Ok(())
+    }
+
+    /// The event path: CA, clients, MQTT sessions.
+    pub fn hub(&self) -> &Arc<Hub> {
+        &self.hub
     }
 
     /// The configuration it was made with.
@@ -730,7 +904,7 @@ impl Cloud {
     /// The appliance `id` as `user` may address it: 1224 for a malformed id, 1217 for a
     /// deleted one, 1205 for an unknown one, `foreign` (1212, or 1211 for subscriptions) for
     /// another user's.
-    fn appliance_of(&self, user: u32, id: &str, foreign: Code) -> Result<&Appliance, Refusal> {
+    fn appliance_of(&self, user: u32, id: &str, foreign: Code) -> Result<&Arc<Appliance>, Refusal> {
         if !is_device_id(id) {
             return Err(Refusal::new(
                 Code::INVALID_DEVICE_ID,
@@ -796,6 +970,8 @@ impl Device for Cloud {
             "rate_window_s": self.config.rate_window.as_secs(),
             "event_subscription_limit": self.event_limit.load(Ordering::Relaxed),
             "appliances": self.appliances.len(),
+            "time_scale": self.config.time_scale,
+            "mqtt": self.hub.state(),
             "users": users,
         })
     }
@@ -807,6 +983,7 @@ impl Device for Cloud {
             return Err(format!("the patch {patch} is not a JSON object"));
         };
         let mut staged = (None, None, None);
+        let mut style = None;
         for (key, value) in members {
             match key.as_str() {
                 "rate_limit" => {
@@ -831,9 +1008,14 @@ impl Device for Cloud {
                             || format!("event_subscription_limit is {value}: give a count"),
                         )?);
                 }
+                "event_payload" => {
+                    style = Some(value.as_str().and_then(events::PayloadStyle::parse).ok_or_else(
+                        || format!("event_payload is {value}: give \"flat\" or \"wrapped\""),
+                    )?);
+                }
                 other => {
                     return Err(format!(
-                        "{other:?} is not a setting of the cloud; settings: rate_limit, rate_limit_code, event_subscription_limit"
+                        "{other:?} is not a setting of the cloud; settings: rate_limit, rate_limit_code, event_subscription_limit, event_payload"
                     ));
                 }
             }
@@ -847,7 +1029,14 @@ impl Device for Cloud {
         if let Some(limit) = staged.2 {
             self.event_limit.store(limit, Ordering::Relaxed);
         }
+        if let Some(style) = style {
+            self.hub.set_style(style);
+        }
         Ok(())
+    }
+
+    fn ca_pem(&self) -> Option<String> {
+        self.hub.ca().ok().map(|ca| ca.pem().to_owned())
     }
 
     /// Back to the configured limits; call counters and client registrations cleared.
@@ -859,6 +1048,7 @@ impl Device for Cloud {
             *lock(&user.calls) = (Instant::now(), 0);
             *lock(&user.clients) = Clients::default();
         }
+        self.hub.reset();
     }
 
     fn provocations(&self) -> Vec<Provocation> {

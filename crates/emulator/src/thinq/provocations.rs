@@ -28,7 +28,7 @@ const PROVOCATIONS: &[(&str, &str, &str)] = &[
     (
         "1102",
         "natural",
-        "POST /devices/ac-living-room/control {\"temperatureInUnits\":{\"coolTargetTemperature\":99,\"unit\":\"C\"}} (out of range; also a value not in the enum or of the wrong type)",
+        "POST /devices/ac-living-room/control {\"temperatureInUnits\":{\"coolTargetTemperature\":99,\"unit\":\"C\"}} (out of range; also a value not in the enum or of the wrong type); or POST /client/certificate with a csr that is not base64, not a DER PKCS#10 request, or of a key other than RSA >= 2048 / ECDSA P-256 or P-384",
     ),
     (
         "1103",
@@ -55,7 +55,7 @@ const PROVOCATIONS: &[(&str, &str, &str)] = &[
     (
         "1209",
         "natural",
-        "DELETE /client with the SDK's body before any POST /client from that x-client-id",
+        "DELETE /client with the SDK's body before any POST /client from that x-client-id; or POST /client/certificate from an unregistered x-client-id",
     ),
     ("1210", "fault", "every appliance is registered in the service: a fault rule"),
     (
@@ -137,8 +137,8 @@ const PROVOCATIONS: &[(&str, &str, &str)] = &[
     ("2101", "fault", "every emulated model is supported: a fault rule"),
     (
         "2201",
-        "natural",
-        "POST /client/certificate {\"service-code\":\"SVC202\",\"csr\":\"...\"}: MQTT is not emulated",
+        "fault",
+        "the cloud issues MQTT client certificates: a fault rule (match path /client/certificate) shows a cloud that does not",
     ),
     ("2202", "fault", "every emulated product is supported: a fault rule"),
     ("2203", "fault", "every emulated model has its profile: a fault rule"),

@@ -21,7 +21,7 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::Router;
 use axum::body::Body;
@@ -202,8 +202,29 @@ enum Payload {
     State(Arc<StateDoc>),
 }
 
+/// Where LG's SDK downloads the root CA it trusts for MQTT (`ROOT_CA_REPOSITORY` of
+/// `thinqconnect/mqtt_client.py`): the TLS listener answers it with the cloud's CA when the
+/// request's `Host` is `www.amazontrust.com`, so a client whose resolver points that host
+/// here fetches the right CA without a patch.
+pub(crate) const ROOT_CA_PATH: &str = "/repository/AmazonRootCA1.pem";
+
+/// The host the root CA is fetched from.
+pub(crate) const ROOT_CA_HOST: &str = "www.amazontrust.com";
+
 async fn handle(State(cloud): State<Arc<Cloud>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    if parts.uri.path() == ROOT_CA_PATH
+        && text(&parts.headers, &header::HOST)
+            .map(|h| h.rsplit_once(':').map_or(h, |(name, _)| name))
+            .is_some_and(|h| h.eq_ignore_ascii_case(ROOT_CA_HOST))
+        && let Ok(ca) = cloud.hub.ca()
+    {
+        let mut reply = ca.pem().to_owned().into_response();
+        reply
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-pem-file"));
+        return reply;
+    }
     let message_id = reply_message_id(&parts.headers);
     let routing = parts.extensions.get::<Routing>();
     match answer(&cloud, &parts.method, &parts.uri, routing, &parts.headers, body).await {
@@ -385,6 +406,7 @@ async fn answer(
                 Refusal::new(Code::MISSING_PARAMETERS, "the command is missing: send a JSON body")
             })?;
             appliance.control(&command)?;
+            super::programme::start_if_running(appliance, cloud.config.time_scale);
             Ok(json!({}))
         }
         Endpoint::GetPushList => Ok(Value::Array(
@@ -415,11 +437,14 @@ async fn answer(
             Ok(json!({}))
         }
         Endpoint::GetEventList => Ok(Value::Array(
-            appliances().filter(|a| a.lock().event).map(|a| json!({"deviceId": a.id})).collect(),
+            appliances()
+                .filter(|a| a.lock().event_active())
+                .map(|a| json!({"deviceId": a.id}))
+                .collect(),
         )),
         Endpoint::PostEventSubscribe => {
             let appliance = device(Code::NOT_REGISTERED_DEVICE_BY_USER)?;
-            check_expire(json_body(&bytes)?.as_ref())?;
+            let hours = check_expire(json_body(&bytes)?.as_ref())?;
             if !appliance.lock().reportable {
                 return Err(Refusal::new(
                     Code::NOT_SUBSCRIBABLE_DEVICE,
@@ -427,7 +452,8 @@ async fn answer(
                 ));
             }
             let limit = cloud.event_limit.load(Ordering::Relaxed);
-            let held = appliances().filter(|a| a.id != appliance.id && a.lock().event).count();
+            let held =
+                appliances().filter(|a| a.id != appliance.id && a.lock().event_active()).count();
             if held >= limit {
                 return Err(Refusal::new(
                     Code::EXCEEDED_NUMBER_OF_EVENT_SUBSCRIPTION,
@@ -437,19 +463,21 @@ async fn answer(
                 ));
             }
             // Subscribing again renews the subscription, as Home Assistant does every day.
-            appliance.lock().event = true;
+            // The timer runs from now; a timer past what Instant can hold never expires.
+            let until = Instant::now().checked_add(Duration::from_secs(hours.saturating_mul(3600)));
+            appliance.lock().event = Some(until.unwrap_or_else(far_future));
             Ok(json!({}))
         }
         Endpoint::DeleteEventSubscribe => {
             let appliance = device(Code::NOT_REGISTERED_DEVICE_BY_USER)?;
             let mut live = appliance.lock();
-            if !live.event {
+            if !live.event_active() {
                 return Err(Refusal::new(
                     Code::NOT_SUBSCRIBED_EVENT,
                     format!("events of {} are not subscribed", appliance.id),
                 ));
             }
-            live.event = false;
+            live.event = None;
             Ok(json!({}))
         }
         Endpoint::GetPushDevicesList => {
@@ -464,11 +492,14 @@ async fn answer(
             if endpoint == Endpoint::PostPushDevicesSubscribe {
                 room_for_a_client(&clients.push, client, "receiving push")?;
                 clients.push.insert(client.to_owned());
+                cloud.hub.set_lifecycle(client, true);
             } else if !clients.push.remove(client) {
                 return Err(Refusal::new(
                     Code::NOT_SUBSCRIBED_PUSH,
                     format!("client {client:?} does not receive push"),
                 ));
+            } else {
+                cloud.hub.set_lifecycle(client, false);
             }
             Ok(json!({}))
         }
@@ -481,30 +512,18 @@ async fn answer(
             if endpoint == Endpoint::PostClientRegister {
                 room_for_a_client(&clients.registered, client, "registered")?;
                 clients.registered.insert(client.to_owned());
+                cloud.hub.register(user, client);
             } else if !clients.registered.remove(client) {
                 return Err(Refusal::new(
                     Code::NOT_REGISTERED_USER_IN_SERVICE,
                     format!("client {client:?} is not registered (POST /client first)"),
                 ));
+            } else {
+                cloud.hub.unregister(client);
             }
             Ok(json!({}))
         }
-        Endpoint::PostClientCertificate => {
-            let body = json_body(&bytes)?;
-            let csr =
-                body.as_ref().and_then(|b| b.get("csr").or_else(|| b.get("body")?.get("csr")));
-            match csr {
-                None => Err(Refusal::new(Code::MISSING_PARAMETERS, "no csr in the body")),
-                Some(Value::String(_)) => Err(Refusal::new(
-                    Code::NOT_PROVIDED_FEATURE,
-                    "MQTT is not emulated: the cloud issues no client certificates",
-                )),
-                Some(other) => Err(Refusal::new(
-                    Code::UNACCEPTABLE_PARAMETERS,
-                    format!("csr is {other}, not a string"),
-                )),
-            }
-        }
+        Endpoint::PostClientCertificate => client_certificate(cloud, user, client, &bytes),
         Endpoint::GetDeviceEnergyProfile => {
             let appliance = device(Code::NOT_OWNED_DEVICE)?;
             let property: Vec<&str> =
@@ -535,25 +554,90 @@ fn servers(cloud: &Cloud) -> Value {
         };
         addr.set_ip(loopback);
     }
-    // Written as socket addresses, so that an IPv6 host is bracketed (`[::1]:8883`).
-    let mut mqtt = addr;
-    mqtt.set_port(8883);
     json!({
         "apiServer": format!("http://{addr}"),
-        "mqttServer": format!("mqtts://{mqtt}"),
+        "mqttServer": mqtt_server(cloud, addr),
         "webSocketServer": format!("ws://{addr}"),
     })
+}
+
+/// `POST /client/certificate`: the client must be registered (`POST /client`, else 1209);
+/// the CSR (`csr`, flat as the SDK sends it or under `body` as the spec writes it) is signed
+/// by the cloud's CA for this client id. A bad CSR (not base64, not a DER request, a key
+/// other than RSA >= 2048 or ECDSA P-256/P-384) is 1102. Answers the shape the SDK reads:
+/// `{"resultCode":"0000","result":{"certificatePem","subscriptions":[topic]}}`.
+fn client_certificate(
+    cloud: &Cloud,
+    user: u32,
+    client: &str,
+    bytes: &[u8],
+) -> Result<Value, Refusal> {
+    let body = json_body(bytes)?;
+    let csr = body.as_ref().and_then(|b| b.get("csr").or_else(|| b.get("body")?.get("csr")));
+    let csr = match csr {
+        None => return Err(Refusal::new(Code::MISSING_PARAMETERS, "no csr in the body")),
+        Some(Value::String(csr)) => csr,
+        Some(other) => {
+            return Err(Refusal::new(
+                Code::UNACCEPTABLE_PARAMETERS,
+                format!("csr is {other}, not a string"),
+            ));
+        }
+    };
+    let registered =
+        cloud.user(user).is_some_and(|u| super::lock(&u.clients).registered.contains(client));
+    if !registered {
+        return Err(Refusal::new(
+            Code::NOT_REGISTERED_USER_IN_SERVICE,
+            format!("client {client:?} is not registered: POST /client first"),
+        ));
+    }
+    let ca = cloud
+        .hub
+        .ca()
+        .map_err(|error| Refusal::new(Code::INTERNAL_SERVER_ERROR, error.to_string()))?;
+    let pem = ca
+        .issue_client(client, csr)
+        .map_err(|error| Refusal::new(Code::UNACCEPTABLE_PARAMETERS, error.to_string()))?;
+    Ok(json!({
+        "resultCode": "0000",
+        "result": {
+            "certificatePem": pem,
+            "subscriptions": [super::mqtt::topic_of(client)],
+        }
+    }))
+}
+
+/// An instant far enough ahead to stand for "never" (an event timer too long for `Instant`).
+fn far_future() -> Instant {
+    let now = Instant::now();
+    now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)).unwrap_or(now)
 }
 
 fn offline(appliance: &Appliance) -> Refusal {
     Refusal::new(Code::NOT_CONNECTED_DEVICE, format!("{} is offline", appliance.id))
 }
 
+/// `/route`'s `mqttServer`: the broker's address as told (loopback, an IPv6 address in
+/// brackets), else port 8883 on the cloud's host.
+fn mqtt_server(cloud: &Cloud, api: std::net::SocketAddr) -> String {
+    let mut addr = cloud.hub.addr().unwrap_or_else(|| std::net::SocketAddr::new(api.ip(), 8883));
+    if !addr.ip().is_loopback() {
+        let loopback: std::net::IpAddr = match addr {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        };
+        addr.set_ip(loopback);
+    }
+    // A socket address writes an IPv6 host in brackets (`mqtts://[::1]:8883`).
+    format!("mqtts://{addr}")
+}
+
 /// The event subscription body: absent (the spec's default, one hour) or
 /// `{"expire": {"unit": "HOUR", "timer": N}}` with any positive N (the SDK sends 4464,
 /// although the spec says at most 24).
-fn check_expire(body: Option<&Value>) -> Result<(), Refusal> {
-    let Some(body) = body else { return Ok(()) };
+fn check_expire(body: Option<&Value>) -> Result<u64, Refusal> {
+    let Some(body) = body else { return Ok(1) };
     let Some(expire) = body.get("expire") else {
         return Err(Refusal::new(
             Code::MISSING_PARAMETERS,
@@ -570,7 +654,7 @@ fn check_expire(body: Option<&Value>) -> Result<(), Refusal> {
         ));
     }
     match expire.get("timer") {
-        Some(timer) if timer.as_u64().is_some_and(|t| t >= 1) => Ok(()),
+        Some(timer) if timer.as_u64().is_some_and(|t| t >= 1) => Ok(timer.as_u64().unwrap_or(1)),
         timer => Err(Refusal::new(
             Code::UNACCEPTABLE_PARAMETERS,
             format!(
