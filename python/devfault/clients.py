@@ -11,8 +11,14 @@ Each helper imports its client library when called: the package itself needs non
   host name, so nothing it sends can leave loopback; `thinq_tls_api(emu)` leaves the SDK
   untouched and resolves `*.lgthinq.com` to the emulator's TLS listener instead.
 
-thinqconnect's MQTT client (`ThinQMQTTClient`) has no helper yet: the emulator's ThinQ event
-path is not built, and the client would fetch a root certificate from the internet.
+- thinqconnect's MQTT client: `thinq_mqtt_client(emu, api, client_id, on_message_received)`,
+  an async context manager yielding LG's `ThinQMQTTClient` registered, certified and connected
+  to the emulator's broker (mutual TLS) as Home Assistant does it. Two things are overridden
+  while it is open: awsiot's `mtls_from_bytes` gets the broker's free port (the SDK passes none,
+  meaning 443) after checking the endpoint is `127.0.0.1`, and the SDK's root-CA download is
+  answered by the cloud's TLS listener (the real amazontrust URL resolved to it, verified
+  against the cloud's CA); the SDK module's own `aiohttp.request` raises, so nothing reaches the
+  internet. The emulator must run with `thinq_tls=True`.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ __all__ = [
     "loopback_session",
     "pybravia_client",
     "thinq_api",
+    "thinq_mqtt_client",
     "thinq_tls_api",
 ]
 
@@ -227,3 +234,120 @@ async def thinq_tls_api(
         )
         setattr(api, "devfault_resolver", resolver)
         yield api
+
+
+class _MqttGuard:
+    """The two overrides of the MQTT path, undone on exit (see the module's docs)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.endpoints: list[str] = []
+
+    def __enter__(self) -> _MqttGuard:
+        import thinqconnect.mqtt_client as lg_mqtt
+        from awsiot import mqtt_connection_builder
+
+        self._builder_module = mqtt_connection_builder
+        self._sdk = lg_mqtt
+        self.original_builder = mqtt_connection_builder.mtls_from_bytes
+        self.original_request = lg_mqtt.request
+
+        def on_loopback(**kwargs: Any) -> Any:
+            if kwargs.get("endpoint") != "127.0.0.1":
+                raise EmulatorError(
+                    f"the SDK connects to {kwargs.get('endpoint')!r}: only 127.0.0.1 is allowed"
+                )
+            self.endpoints.append(kwargs["endpoint"])
+            kwargs["port"] = self.port
+            return self.original_builder(**kwargs)
+
+        def no_internet(*args: Any, **kwargs: Any) -> Any:
+            raise EmulatorError(
+                f"the SDK tried to fetch {kwargs.get('url', args)!r} from the internet"
+            )
+
+        mqtt_connection_builder.mtls_from_bytes = on_loopback
+        lg_mqtt.request = no_internet
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._builder_module.mtls_from_bytes = self.original_builder
+        self._sdk.request = self.original_request
+
+
+async def _root_ca_from_the_cloud(emulator: Emulator) -> str:
+    """`GET https://www.amazontrust.com/repository/AmazonRootCA1.pem` as the SDK makes it, the
+    host resolved to the cloud's TLS listener, the answer verified against the cloud's CA."""
+    import ssl
+
+    import aiohttp
+    import thinqconnect.mqtt_client as lg_mqtt
+    from aiohttp.abc import AbstractResolver
+
+    port = urllib.parse.urlsplit(emulator.thinq_tls_url).port
+
+    class AmazonTrustToLoopback(AbstractResolver):
+        async def resolve(
+            self, host: str, port_: int = 0, family: int = socket.AF_INET
+        ) -> list[dict[str, Any]]:
+            if host != "www.amazontrust.com":
+                raise OSError(f"resolve {host!r}: only www.amazontrust.com is mapped")
+            return [
+                {
+                    "hostname": host,
+                    "host": "127.0.0.1",
+                    "port": port,
+                    "family": socket.AF_INET,
+                    "proto": 0,
+                    "flags": socket.AI_NUMERICHOST,
+                }
+            ]
+
+        async def close(self) -> None:
+            pass
+
+    context = ssl.create_default_context(cafile=emulator.thinq_ca_file)
+    connector = aiohttp.TCPConnector(resolver=AmazonTrustToLoopback(), ssl=context)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        url = f"{lg_mqtt.ROOT_CA_REPOSITORY}/{lg_mqtt.FILE_ROOT_CA}"
+        async with session.get(url) as response:
+            if response.status != 200:
+                raise EmulatorError(f"the root CA download answered {response.status}")
+            return await response.text()
+
+
+@asynccontextmanager
+async def thinq_mqtt_client(
+    emulator: Emulator, api: Any, client_id: str, on_message_received: Any
+) -> AsyncIterator[Any]:
+    """LG's `ThinQMQTTClient` for `api` (a `ThinQApi` from `thinq_api`), registered
+    (`POST /client`), certified (a CSR signed by the cloud's CA) and connected to the emulator's
+    broker, as Home Assistant prepares it; disconnected on exit. `on_message_received` gets
+    `(topic, payload, dup, qos, retain, **kwargs)` on awscrt's thread. The client's
+    `devfault_endpoints` lists the hosts it connected to (always `127.0.0.1`)."""
+    from thinqconnect.mqtt_client import ThinQMQTTClient
+
+    port = urllib.parse.urlsplit(emulator.thinq_mqtt_url).port
+    if port is None:
+        raise EmulatorError(f"no port in the broker's URL {emulator.thinq_mqtt_url!r}")
+    with _MqttGuard(port) as guard:
+        client = ThinQMQTTClient(api, client_id, on_message_received=on_message_received)
+        await client.async_init()
+        if client.mqtt_server != "127.0.0.1":
+            raise EmulatorError(f"/route named the MQTT host {client.mqtt_server!r}, not loopback")
+
+        async def fetch(timeout: int = 15) -> str:
+            return await _root_ca_from_the_cloud(emulator)
+
+        client._get_root_certificate = fetch
+        if not await client.async_prepare_mqtt():
+            raise EmulatorError("ThinQMQTTClient.async_prepare_mqtt failed (register, CSR, certificate)")
+        await client.async_connect_mqtt()
+        if not client.is_connected:
+            raise EmulatorError("ThinQMQTTClient did not connect (it logs 'Failed to connect endpoint')")
+        client.devfault_endpoints = guard.endpoints
+        try:
+            yield client
+        finally:
+            if client._mqtt_connection is not None:
+                client._mqtt_connection.disconnect().result(10)

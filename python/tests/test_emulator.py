@@ -294,3 +294,17 @@ def test_thinq_time_scale_is_passed_to_serve_and_checked() -> None:
             Emulator(thinq_time_scale=bad)  # type: ignore[arg-type]
     with Emulator(thinq_time_scale=60) as running:
         assert running.thinq_mqtt_url.startswith("mqtts://127.0.0.1:")
+
+
+def test_publish_event_reaches_the_admin_api_and_refuses_bad_events(devfault: Emulator) -> None:
+    # No MQTT session is open: the event is built and sent to nobody.
+    assert devfault.publish_event("washer-main") == 0
+    assert devfault.publish_event(
+        "washer-main", pushType="DEVICE_PUSH", pushCode="WASHING_IS_COMPLETE"
+    ) == 0
+    with pytest.raises(AdminError, match="pushCode"):
+        devfault.publish_event("washer-main", pushType="DEVICE_PUSH")
+    with pytest.raises(AdminError, match="deviceId"):
+        devfault.publish_event("washer-main", deviceId="other")
+    with pytest.raises(AdminError, match="no device"):
+        devfault.publish_event("no-such-appliance")

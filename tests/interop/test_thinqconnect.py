@@ -58,7 +58,7 @@ from thinqconnect import (
 from thinqconnect.mqtt_client import ThinQMQTTClient
 
 from devfault import Emulator
-from devfault.clients import LG_HOSTS, thinq_api, thinq_tls_api
+from devfault.clients import LG_HOSTS, thinq_api, thinq_mqtt_client, thinq_tls_api
 
 from harness import expect, expect_eq, expect_raises_async
 
@@ -553,62 +553,6 @@ async def test_tls_untouched_sdk(devfault: Emulator) -> None:
 # -- MQTT: LG's ThinQMQTTClient against the cloud's broker ------------------------------------
 
 
-class MqttGuard:
-    """The two overrides of the MQTT path, undone on exit: awsiot's `mtls_from_bytes` gets the
-    broker's port (the SDK passes None: 443), after checking the endpoint is 127.0.0.1; the
-    SDK module's `aiohttp.request` (its root-CA download) raises, so nothing reaches the
-    internet."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.endpoints: list[str] = []
-
-    def __enter__(self) -> "MqttGuard":
-        self.original_builder = mqtt_connection_builder.mtls_from_bytes
-        self.original_request = lg_mqtt.request
-
-        def on_loopback(**kwargs: Any) -> Any:
-            if kwargs.get("endpoint") != "127.0.0.1":
-                raise AssertionError(f"the SDK connects to {kwargs.get('endpoint')!r}: only 127.0.0.1")
-            self.endpoints.append(kwargs["endpoint"])
-            kwargs["port"] = self.port
-            return self.original_builder(**kwargs)
-
-        def no_internet(*args: Any, **kwargs: Any) -> Any:
-            raise AssertionError(f"the SDK tried to fetch {kwargs.get('url', args)!r} from the internet")
-
-        mqtt_connection_builder.mtls_from_bytes = on_loopback
-        lg_mqtt.request = no_internet
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        mqtt_connection_builder.mtls_from_bytes = self.original_builder
-        lg_mqtt.request = self.original_request
-
-
-async def root_ca_from_the_cloud(emulator: Emulator) -> str:
-    """`GET https://www.amazontrust.com/repository/AmazonRootCA1.pem` as the SDK makes it, the
-    host resolved to the cloud's TLS listener, the answer verified against the cloud's CA."""
-    tls = urlsplit(emulator.thinq_tls_url)
-
-    class AmazonTrustToLoopback(AbstractResolver):
-        async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET) -> list:
-            if host != "www.amazontrust.com":
-                raise OSError(f"resolve {host!r}: only www.amazontrust.com is mapped")
-            return [{"hostname": host, "host": "127.0.0.1", "port": tls.port,
-                     "family": socket.AF_INET, "proto": 0, "flags": socket.AI_NUMERICHOST}]
-
-        async def close(self) -> None:
-            pass
-
-    context = ssl.create_default_context(cafile=emulator.thinq_ca_file)
-    connector = aiohttp.TCPConnector(resolver=AmazonTrustToLoopback(), ssl=context)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        async with session.get(f"{lg_mqtt.ROOT_CA_REPOSITORY}/{lg_mqtt.FILE_ROOT_CA}") as response:
-            expect_eq(response.status, 200, "the root CA download")
-            return await response.text()
-
-
 class Received:
     """What the SDK's on_message_received callback got (on awscrt's thread), JSON-decoded."""
 
@@ -640,28 +584,15 @@ def home_assistant_reads(message: dict[str, Any]) -> tuple[str, str, str, Any]:
 
 @asynccontextmanager
 async def lg_mqtt_client(emulator: Emulator, api: ThinQApi, client_id: str) -> AsyncIterator[tuple[ThinQMQTTClient, Received]]:
-    """LG's ThinQMQTTClient prepared and connected as Home Assistant does it."""
+    """LG's ThinQMQTTClient prepared and connected as Home Assistant does it, through the
+    package's helper (devfault.clients.thinq_mqtt_client)."""
     received = Received()
-    port = urlsplit(emulator.thinq_mqtt_url).port
-    with MqttGuard(port) as guard:
-        client = ThinQMQTTClient(api, client_id, on_message_received=received)
-        await client.async_init()
+    async with thinq_mqtt_client(emulator, api, client_id, on_message_received=received) as client:
         expect_eq(client.mqtt_server, "127.0.0.1", "the MQTT host /route named")
-
-        async def fetch(timeout: int = 15) -> str:
-            return await root_ca_from_the_cloud(emulator)
-
-        client._get_root_certificate = fetch
-        expect(await client.async_prepare_mqtt(), "async_prepare_mqtt: register, CSR, certificate")
         expect_eq(client.topic_subscription, f"app/clients/{client_id}/push", "the topic issued")
-        await client.async_connect_mqtt()
         expect(client.is_connected, "the SDK connected (it logs 'Failed to connect endpoint' otherwise)")
-        expect_eq(guard.endpoints, ["127.0.0.1"], "the endpoints the SDK connected to")
-        try:
-            yield client, received
-        finally:
-            if client._mqtt_connection is not None:
-                client._mqtt_connection.disconnect().result(10)
+        expect_eq(client.devfault_endpoints, ["127.0.0.1"], "the endpoints the SDK connected to")
+        yield client, received
 
 
 # The SDK and Home Assistant use one client id for REST (x-client-id) and MQTT.
