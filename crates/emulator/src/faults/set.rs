@@ -407,31 +407,9 @@ impl Faults {
         // for the same rules in the same order as a scan of the whole list.
         let found = index.candidates(request).find(|&position| {
             let rule = &rules[position];
-            if !rule.spec.matcher.matches(request) {
-                return false;
-            }
-            let p = rule.probability();
-            if p >= 1.0 {
-                true
-            } else if p <= 0.0 {
-                false
-            } else {
-                rng.next_f64() < p
-            }
+            rule.spec.matcher.matches(request) && fires(rule, rng)
         })?;
-        let index = found;
-        let rule = &mut rules[index];
-        rule.fired += 1;
-        if let Some(count) = &mut rule.spec.count {
-            *count = count.saturating_sub(1);
-        }
-        let fired = rule.clone();
-        if fired.spec.count == Some(0) {
-            rules.remove(index);
-            inner.index.reset();
-            self.count_rules(&mut inner);
-        }
-        Some(fired)
+        Some(self.fire(&mut inner, found))
     }
 
     /// [`Faults::decide`] among the rules that name `request.api` in `match.api` only: for
@@ -442,26 +420,29 @@ impl Faults {
         }
         let mut inner = self.lock();
         let Inner { rules, rng, .. } = &mut *inner;
-        let index = rules.iter().position(|rule| {
-            if rule.spec.matcher.api.as_deref() != Some(&request.api)
-                || !rule.spec.matcher.matches(request)
-            {
-                return false;
-            }
-            let p = rule.probability();
-            p >= 1.0 || (p > 0.0 && rng.next_f64() < p)
+        let found = rules.iter().position(|rule| {
+            rule.spec.matcher.api.as_deref() == Some(&request.api)
+                && rule.spec.matcher.matches(request)
+                && fires(rule, rng)
         })?;
-        let rule = &mut rules[index];
+        Some(self.fire(&mut inner, found))
+    }
+
+    /// Counts a firing of the rule at `position` and expires it when its count reaches 0 (the
+    /// index is refiled then, since the removal moved positions); returns the rule as fired.
+    fn fire(&self, inner: &mut Inner, position: usize) -> FaultRule {
+        let rule = &mut inner.rules[position];
         rule.fired += 1;
         if let Some(count) = &mut rule.spec.count {
             *count = count.saturating_sub(1);
         }
         let fired = rule.clone();
         if fired.spec.count == Some(0) {
-            rules.remove(index);
-            self.rule_count.store(rules.len(), Ordering::Release);
+            inner.rules.remove(position);
+            inner.index.reset();
+            self.count_rules(inner);
         }
-        Some(fired)
+        fired
     }
 
     /// Ends every delay and `no_answer` hold now (at server shutdown), and every later one at
@@ -482,6 +463,19 @@ impl Faults {
     pub(super) fn lock(&self) -> MutexGuard<'_, Inner> {
         // Every update under the lock leaves the rule list whole, so a poisoned lock is usable.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Whether a matching `rule` fires: always at probability 1, never at 0, else a seeded draw
+/// (made only then, so a replay draws for the same rules).
+fn fires(rule: &FaultRule, rng: &mut SplitMix64) -> bool {
+    let p = rule.probability();
+    if p >= 1.0 {
+        true
+    } else if p <= 0.0 {
+        false
+    } else {
+        rng.next_f64() < p
     }
 }
 

@@ -670,3 +670,29 @@ fn has_rules_follows_every_change_of_the_list() {
     assert_eq!(faults.clear(), 1);
     assert!(!faults.has_rules());
 }
+
+/// An event-path rule that expires refiles the index, so the HTTP rules after it are still
+/// found where they now stand.
+#[test]
+fn an_expiring_event_path_rule_leaves_the_index_right() {
+    let faults = Faults::new(1).with_codecs(crate::server::codecs());
+    faults
+        .add(spec(json!({"match": {"api": "thinq-mqtt", "http_method": "CONNECT"}, "action": "reset", "count": 1})))
+        .unwrap();
+    let http = faults
+        .add(spec(
+            json!({"match": {"api": "bravia", "method": "getPowerStatus"}, "action": "reset"}),
+        ))
+        .unwrap();
+    let connect = RequestInfo {
+        api: "thinq-mqtt".to_owned(),
+        device: "thinq-cloud".to_owned(),
+        http_method: "CONNECT".to_owned(),
+        path: "/".to_owned(),
+        service: None,
+        method: None,
+    };
+    assert_eq!(faults.decide_named(&connect).map(|rule| rule.id), Some(1));
+    assert_eq!(faults.decide(&info("system", "getPowerStatus")).map(|rule| rule.id), Some(http.id));
+    assert_eq!(faults.rules().len(), 1);
+}
