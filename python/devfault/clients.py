@@ -109,17 +109,26 @@ def _loopback_only_resolver() -> Any:
 def lg_hosts_resolver(port: int) -> Any:
     """An aiohttp resolver that maps `*.lgthinq.com` to `127.0.0.1:port` and refuses every
     other name; the names it resolved are in its `resolved` list."""
+    return _resolver_to_loopback(
+        port, lambda host: host.endswith(".lgthinq.com"), "only *.lgthinq.com is mapped"
+    )
+
+
+def _resolver_to_loopback(port: int, mapped: Any, refusal: str) -> Any:
+    """An aiohttp resolver that maps the host names `mapped(host)` accepts to
+    `127.0.0.1:port` and refuses every other (saying `refusal`); the names it resolved are in
+    its `resolved` list."""
     from aiohttp.abc import AbstractResolver
 
-    class LgHostsToLoopback(AbstractResolver):
+    class ToLoopback(AbstractResolver):
         def __init__(self) -> None:
             self.resolved: list[str] = []
 
         async def resolve(
             self, host: str, port_: int = 0, family: int = socket.AF_INET
         ) -> list[Any]:
-            if not host.endswith(".lgthinq.com"):
-                raise OSError(f"a request tried to resolve {host!r}: only *.lgthinq.com is mapped")
+            if not mapped(host):
+                raise OSError(f"a request tried to resolve {host!r}: {refusal}")
             self.resolved.append(host)
             return [
                 {
@@ -135,7 +144,7 @@ def lg_hosts_resolver(port: int) -> Any:
         async def close(self) -> None:
             pass
 
-    return LgHostsToLoopback()
+    return ToLoopback()
 
 
 def loopback_session() -> aiohttp.ClientSession:
@@ -282,32 +291,14 @@ async def _root_ca_from_the_cloud(emulator: Emulator) -> str:
 
     import aiohttp
     import thinqconnect.mqtt_client as lg_mqtt
-    from aiohttp.abc import AbstractResolver
-
     port = urllib.parse.urlsplit(emulator.thinq_tls_url).port
-
-    class AmazonTrustToLoopback(AbstractResolver):
-        async def resolve(
-            self, host: str, port_: int = 0, family: int = socket.AF_INET
-        ) -> list[dict[str, Any]]:
-            if host != "www.amazontrust.com":
-                raise OSError(f"resolve {host!r}: only www.amazontrust.com is mapped")
-            return [
-                {
-                    "hostname": host,
-                    "host": "127.0.0.1",
-                    "port": port,
-                    "family": socket.AF_INET,
-                    "proto": 0,
-                    "flags": socket.AI_NUMERICHOST,
-                }
-            ]
-
-        async def close(self) -> None:
-            pass
-
+    if port is None:
+        raise EmulatorError(f"no port in the TLS listener's URL {emulator.thinq_tls_url!r}")
+    resolver = _resolver_to_loopback(
+        port, lambda host: host == "www.amazontrust.com", "only www.amazontrust.com is mapped"
+    )
     context = ssl.create_default_context(cafile=emulator.thinq_ca_file)
-    connector = aiohttp.TCPConnector(resolver=AmazonTrustToLoopback(), ssl=context)
+    connector = aiohttp.TCPConnector(resolver=resolver, ssl=context)
     async with aiohttp.ClientSession(connector=connector) as session:
         url = f"{lg_mqtt.ROOT_CA_REPOSITORY}/{lg_mqtt.FILE_ROOT_CA}"
         async with session.get(url) as response:
