@@ -139,20 +139,28 @@ class Display:
 class Provocation:
     """How to make a device answer one code: by a request (`natural`) or a fault rule."""
 
-    #: The API (`bravia`, `thinq`).
+    #: The API (`bravia`, `thinq`, `thinq-mqtt`: the ThinQ cloud's MQTT event path).
     api: str
-    #: The code as written on the wire (`"40801"`, `"2304"`).
+    #: The code as written on the wire (`"40801"`, `"2304"`, a CONNACK return code `"3"`), or
+    #: for a fault of the event path its step and action (`"PUBLISH no_answer"`).
     code: str
     #: `natural` (a request in the right situation) or `fault` (only a fault rule gives it).
     via: str
     #: What to do, concretely.
     how: str
+    #: The fault rule the admin API gives for it (the event path's faults), as `POST /faults`
+    #: takes it; None where the rule is the registry's `code` action.
+    rule: dict[str, Any] | None = field(default=None, hash=False)
 
     def fault_rule(self, **match: Any) -> dict[str, Any]:
         """A fault rule (for add_fault(**rule)) that answers this code, matching `match`.
 
-        BRAVIA codes are numbers on the wire and in rules, ThinQ codes four-digit strings.
+        BRAVIA codes are numbers on the wire and in rules, ThinQ codes four-digit strings;
+        an event-path fault is the rule the admin API listed, `match` added to its match.
         """
+        if self.rule is not None:
+            fields = {k: v for k, v in self.rule.items() if k != "match"}
+            return {**fields, **dict(self.rule.get("match") or {}), **match}
         code: int | str = int(self.code) if self.api == "bravia" else self.code
         return {"action": "code", "code": code, **match}
 
@@ -645,11 +653,34 @@ class Emulator:
         answer = self.admin("POST", f"/devices/{_quote(device)}/events", members)
         return int(answer["sent"]["sessions"])
 
+    def add_appliance(
+        self,
+        device_id: str,
+        device_type: str,
+        *,
+        owner: int = 1,
+        alias: str | None = None,
+    ) -> dict[str, Any]:
+        """Adds a ThinQ appliance now (admin `POST /devices/thinq-cloud/members`): listed by
+        `GET /devices` and served at once, in its type's initial state; the owner's clients
+        that asked for lifecycle events (`POST /push/devices`) get a `DEVICE_REGISTERED`.
+        Answers the device as `device()` does. A reset removes it again."""
+        spec: dict[str, Any] = {"deviceId": device_id, "deviceType": device_type, "owner": owner}
+        if alias is not None:
+            spec["alias"] = alias
+        return self.admin("POST", "/devices/thinq-cloud/members", spec)
+
+    def remove_appliance(self, device_id: str) -> None:
+        """Removes a ThinQ appliance now (admin `DELETE /devices/{id}`): requests naming it
+        answer 1217 and the owner's lifecycle clients get a `DEVICE_UNREGISTERED`. A reset
+        brings it back."""
+        self.admin("DELETE", f"/devices/{_quote(device_id)}")
+
     def provocations(
         self, api: str | None = None, *, device: str | None = None
     ) -> list[Provocation]:
-        """How to provoke each code: of one device, of one API (`bravia`, `thinq`), or of
-        every API served."""
+        """How to provoke each code: of one device, of one API (`bravia`, `thinq`,
+        `thinq-mqtt`), or of every API served."""
         if device is not None:
             answer = self.admin("GET", f"/devices/{_quote(device)}/provocations")
             api_of = str(self.device(device)["api"])
@@ -783,7 +814,14 @@ def _quote(segment: str) -> str:
 
 
 def _provocation(api: str, entry: Mapping[str, Any]) -> Provocation:
-    return Provocation(api, str(entry["code"]), str(entry["via"]), str(entry["how"]))
+    rule = entry.get("rule")
+    return Provocation(
+        api,
+        str(entry["code"]),
+        str(entry["via"]),
+        str(entry["how"]),
+        dict(rule) if isinstance(rule, Mapping) else None,
+    )
 
 
 def _rule(

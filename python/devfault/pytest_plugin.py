@@ -178,7 +178,7 @@ def devfault_code(request: pytest.FixtureRequest) -> Provocation:
     if not isinstance(param, Provocation):
         raise pytest.UsageError(
             f"{request.node.nodeid} uses devfault_code without "
-            f"@pytest.mark.{CODES_MARKER}('bravia') or ('thinq')"
+            f"@pytest.mark.{CODES_MARKER}('bravia'), ('thinq') or ('thinq-mqtt')"
         )
     return param
 
@@ -190,11 +190,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if marker is None:
         raise pytest.UsageError(
             f"{metafunc.definition.nodeid} uses devfault_code without "
-            f"@pytest.mark.{CODES_MARKER}('bravia') or ('thinq')"
+            f"@pytest.mark.{CODES_MARKER}('bravia'), ('thinq') or ('thinq-mqtt')"
         )
     api = marker.args[0] if marker.args else marker.kwargs.get("api")
     if api is None:
-        raise pytest.UsageError(f"@pytest.mark.{CODES_MARKER} needs an API: 'bravia' or 'thinq'")
+        raise pytest.UsageError(f"@pytest.mark.{CODES_MARKER} needs an API: 'bravia', 'thinq' or 'thinq-mqtt'")
     via = marker.kwargs.get("via")
     if via not in (None, "natural", "fault"):
         raise pytest.UsageError(f"@pytest.mark.{CODES_MARKER}: via={via!r} is not natural or fault")

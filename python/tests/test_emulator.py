@@ -223,6 +223,32 @@ def test_waiting_sees_an_exchange_that_comes_later(devfault: Emulator) -> None:
         timer.join()
 
 
+def test_appliances_are_added_and_removed(devfault: Emulator) -> None:
+    added = devfault.add_appliance("washer-utility", "DEVICE_WASHER", alias="Utility washer")
+    assert added["id"] == "washer-utility" and added["state"]["alias"] == "Utility washer"
+    assert devfault.device("washer-utility")["api"] == "thinq"
+    with pytest.raises(EmulatorError, match="exists already"):
+        devfault.add_appliance("washer-utility", "DEVICE_WASHER")
+    with pytest.raises(EmulatorError, match="DEVICE_WASHER"):
+        devfault.add_appliance("toaster", "DEVICE_TOASTER")
+    devfault.remove_appliance("washer-utility")
+    with pytest.raises(EmulatorError, match="no device"):
+        devfault.device("washer-utility")
+    devfault.remove_appliance("fridge-kitchen")
+    devfault.reset()
+    assert devfault.device("fridge-kitchen")["id"] == "fridge-kitchen"
+
+
+def test_the_event_paths_provocations_carry_their_rules(devfault: Emulator) -> None:
+    mqtt = {p.code: p for p in devfault.provocations("thinq-mqtt")}
+    assert mqtt["5"].via == "natural" and mqtt["5"].rule is None
+    drop = mqtt["PUBLISH no_answer"].fault_rule(device="washer-main")
+    assert drop == {"action": "no_answer", "api": "thinq-mqtt", "http_method": "PUBLISH", "device": "washer-main"}
+    assert devfault.add_fault(**drop).match["http_method"] == "PUBLISH"
+    refuse = mqtt["3"].fault_rule()
+    assert devfault.add_fault(**refuse).raw["resolved"]["code"] == "3"
+
+
 def test_provocations_and_their_rules(devfault: Emulator) -> None:
     bravia = {p.code: p for p in devfault.provocations("bravia")}
     assert bravia["40801"].via == "natural"

@@ -25,6 +25,7 @@ use crate::dashboard::{self, Explainer};
 use crate::device::Device;
 use crate::faults::{Faults, RuleSpec, json_error};
 use crate::journal::{Journal, JournalQuery};
+use crate::thinq;
 
 /// One endpoint of the admin API.
 #[derive(Clone, Copy, Debug)]
@@ -78,6 +79,20 @@ pub static ENDPOINTS: &[Endpoint] = &[
         handler: || patch(patch_device),
         description: "Changes part of a device's state (power, volume, app...); answers the new state.",
         example: r#"curl -s -X PATCH http://127.0.0.1:8090/devices/bravia-0 -d '{"power": "standby"}'"#,
+    },
+    Endpoint {
+        method: "POST",
+        path: "/devices/{id}/members",
+        handler: || post(add_member),
+        description: "Adds an appliance to the ThinQ cloud now (deviceId, deviceType, owner, alias); the owner's lifecycle clients get DEVICE_REGISTERED. A reset removes it.",
+        example: r#"curl -s -X POST http://127.0.0.1:8090/devices/thinq-cloud/members -d '{"deviceId": "washer-utility", "deviceType": "DEVICE_WASHER"}'"#,
+    },
+    Endpoint {
+        method: "DELETE",
+        path: "/devices/{id}",
+        handler: || delete(remove_device),
+        description: "Removes a ThinQ appliance now: requests naming it answer 1217, its owner's lifecycle clients get DEVICE_UNREGISTERED. A reset brings it back.",
+        example: "curl -s -X DELETE http://127.0.0.1:8090/devices/washer-utility",
     },
     Endpoint {
         method: "GET",
@@ -295,7 +310,8 @@ impl Admin {
         self.closing.subscribe()
     }
 
-    /// Adds a device, listed in the order added.
+    /// Adds a device, listed in the order added, each followed by its members (a cloud's
+    /// appliances).
     pub fn with_device(mut self, device: Arc<dyn Device>, address: Option<SocketAddr>) -> Admin {
         self.devices.push(AdminDevice { device, address });
         self
@@ -307,14 +323,56 @@ impl Admin {
         self
     }
 
-    /// The devices, in order.
-    pub fn devices(&self) -> &[AdminDevice] {
-        &self.devices
+    /// The devices now, in order: each one given, then its members (which the admin API can
+    /// add and remove while it runs), at their holder's address.
+    pub fn devices(&self) -> Vec<AdminDevice> {
+        let mut all = Vec::with_capacity(self.devices.len());
+        for entry in &self.devices {
+            all.push(entry.clone());
+            all.extend(
+                entry
+                    .device
+                    .members()
+                    .into_iter()
+                    .map(|device| AdminDevice { device, address: entry.address }),
+            );
+        }
+        all
     }
 
-    /// The device with this id.
-    pub fn device(&self, id: &str) -> Option<&AdminDevice> {
-        self.devices.iter().find(|entry| entry.device.id() == id)
+    /// The device with this id, given or a member of one.
+    pub fn device(&self, id: &str) -> Option<AdminDevice> {
+        self.devices.iter().find_map(|entry| {
+            if entry.device.id() == id {
+                return Some(entry.clone());
+            }
+            let device = entry.device.member(id)?;
+            Some(AdminDevice { device, address: entry.address })
+        })
+    }
+
+    /// Adds a member to the device `holder` (admin `POST /devices/{holder}/members`).
+    pub fn add_member(&self, holder: &str, spec: &Value) -> Result<AdminDevice, String> {
+        let entry =
+            self.devices.iter().find(|entry| entry.device.id() == holder).ok_or_else(|| {
+                format!("no device {holder:?} holds members; devices: {}", self.ids())
+            })?;
+        let device = entry.device.add_member(spec)?;
+        Ok(AdminDevice { device, address: entry.address })
+    }
+
+    /// Removes the member `id` from the device holding it (admin `DELETE /devices/{id}`).
+    pub fn remove_member(&self, id: &str) -> Result<(), RemoveError> {
+        if self.devices.iter().any(|entry| entry.device.id() == id) {
+            return Err(RemoveError::NotAMember(format!(
+                "{id} cannot be removed: only a member of another device (a ThinQ appliance) can"
+            )));
+        }
+        let holder =
+            self.devices.iter().find(|entry| entry.device.member(id).is_some()).ok_or_else(
+                || RemoveError::NotFound(format!("no device {id:?}; devices: {}", self.ids())),
+            )?;
+        holder.device.remove_member(id).map_err(RemoveError::NotAMember)
     }
 
     /// The fault rules.
@@ -347,7 +405,7 @@ impl Admin {
         self.faults.set_seed(seed);
         let journal_cleared = self.journal.clear();
         Ok(ResetSummary {
-            devices: self.devices.len(),
+            devices: self.devices().len(),
             faults_removed,
             faults_added: added.len(),
             journal_cleared,
@@ -365,15 +423,44 @@ impl Admin {
         }
     }
 
-    fn ids(&self) -> String {
-        let ids: Vec<&str> = self.devices.iter().map(|entry| entry.device.id()).collect();
+    /// The devices' ids for an error message: the first twenty, then how many more (a fleet
+    /// of 10,000 would otherwise fill the message).
+    pub(crate) fn ids(&self) -> String {
+        const SHOWN: usize = 20;
+        let devices = self.devices();
+        let mut ids: Vec<&str> =
+            devices.iter().take(SHOWN).map(|entry| entry.device.id()).collect();
+        let more = devices.len().saturating_sub(SHOWN);
+        let more = format!("… {more} more (GET /devices)");
+        if devices.len() > SHOWN {
+            ids.push(&more);
+        }
         if ids.is_empty() { "none".to_owned() } else { ids.join(", ") }
     }
 
-    fn find(&self, id: &str) -> Result<&AdminDevice, AdminError> {
+    fn find(&self, id: &str) -> Result<AdminDevice, AdminError> {
         self.device(id).ok_or_else(|| {
             AdminError::not_found(format!("no device {id:?}; devices: {}", self.ids()))
         })
+    }
+}
+
+/// Why a device could not be removed.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum RemoveError {
+    /// No device has this id.
+    NotFound(String),
+    /// The device exists but cannot be removed (a display, the cloud itself).
+    NotAMember(String),
+}
+
+impl fmt::Display for RemoveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RemoveError::NotFound(message) | RemoveError::NotAMember(message) => {
+                f.write_str(message)
+            }
+        }
     }
 }
 
@@ -454,7 +541,8 @@ async fn index(State(admin): State<Arc<Admin>>, headers: axum::http::HeaderMap) 
             })
         })
         .collect();
-    let devices: Vec<&str> = admin.devices.iter().map(|entry| entry.device.id()).collect();
+    let devices = admin.devices();
+    let devices: Vec<&str> = devices.iter().map(|entry| entry.device.id()).collect();
     ok(json!({ "name": "devfault admin API", "devices": devices, "endpoints": endpoints }))
 }
 
@@ -463,7 +551,7 @@ async fn index(State(admin): State<Arc<Admin>>, headers: axum::http::HeaderMap) 
 /// the allocator keeps afterwards) for an answer of a few MiB.
 async fn list_devices(State(admin): State<Arc<Admin>>) -> Answer {
     let mut body = b"{\"devices\":[".to_vec();
-    for (index, entry) in admin.devices.iter().enumerate() {
+    for (index, entry) in admin.devices().iter().enumerate() {
         if index > 0 {
             body.push(b',');
         }
@@ -480,7 +568,28 @@ async fn list_devices(State(admin): State<Arc<Admin>>) -> Answer {
 }
 
 async fn get_device(State(admin): State<Arc<Admin>>, Path(id): Path<String>) -> Answer {
-    ok(device_json(admin.find(&id)?))
+    ok(device_json(&admin.find(&id)?))
+}
+
+async fn add_member(
+    State(admin): State<Arc<Admin>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Answer {
+    let spec: Value =
+        parse_body(&body, "a JSON description of the member", thinq::REGISTER_EXAMPLE)?;
+    let entry = admin
+        .add_member(&id, &spec)
+        .map_err(|error| AdminError::bad_request(format!("{id}: {error}")))?;
+    Ok((StatusCode::CREATED, axum::Json(device_json(&entry))).into_response())
+}
+
+async fn remove_device(State(admin): State<Arc<Admin>>, Path(id): Path<String>) -> Answer {
+    admin.remove_member(&id).map_err(|error| match error {
+        RemoveError::NotFound(message) => AdminError::not_found(message),
+        RemoveError::NotAMember(message) => AdminError::bad_request(message),
+    })?;
+    ok(json!({ "device": id, "removed": true }))
 }
 
 async fn patch_device(
@@ -499,7 +608,7 @@ async fn patch_device(
         .device
         .set_state(&patch)
         .map_err(|error| AdminError::bad_request(format!("{id}: {error}")))?;
-    ok(device_json(entry))
+    ok(device_json(&entry))
 }
 
 async fn publish_event(
@@ -537,16 +646,18 @@ async fn provocations(State(admin): State<Arc<Admin>>, Path(id): Path<String>) -
 }
 
 /// Per API, the provocations of its first device: every device of an API lists the same
-/// codes (a display's list follows its configuration; the first display's is shown).
+/// codes (a display's list follows its configuration; the first display's is shown). The
+/// ThinQ cloud gives two APIs, its REST API and its MQTT event path (`thinq-mqtt`).
 async fn all_provocations(State(admin): State<Arc<Admin>>) -> Answer {
     let mut apis = serde_json::Map::new();
     for entry in &admin.devices {
-        let api = entry.device.api();
-        if !apis.contains_key(api) {
-            apis.insert(
-                api.to_owned(),
-                json!({ "device": entry.device.id(), "provocations": entry.device.provocations() }),
-            );
+        for (api, list) in entry.device.provocations_by_api() {
+            if !apis.contains_key(api) {
+                apis.insert(
+                    api.to_owned(),
+                    json!({ "device": entry.device.id(), "provocations": list }),
+                );
+            }
         }
     }
     ok(json!({ "apis": apis }))

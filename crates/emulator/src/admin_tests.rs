@@ -90,6 +90,13 @@ async fn every_listed_endpoint_is_served() {
         {
             continue;
         }
+        // Adding and removing members needs a device that holds some: tested below with a
+        // ThinQ cloud.
+        if endpoint.path == "/devices/{id}/members"
+            || (endpoint.method, endpoint.path) == ("DELETE", "/devices/{id}")
+        {
+            continue;
+        }
         let id = if endpoint.path.starts_with("/faults") {
             f.admin.faults().add(RuleSpec::new(ActionKind::Reset)).unwrap().id.to_string()
         } else {
@@ -130,6 +137,68 @@ async fn one_device_or_a_404_naming_the_devices() {
     let (status, body) = call(&f.admin, "GET", "/devices/bravia-9", "").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(error_of(&body), "no device \"bravia-9\"; devices: bravia-0, bravia-1");
+}
+
+#[tokio::test]
+async fn appliances_are_added_and_removed_over_http_and_a_reset_restores_them() {
+    let f = fixture();
+    let cloud = Arc::new(crate::thinq::Cloud::new(crate::thinq::CloudConfig::default()));
+    let admin = Admin::new(Arc::clone(f.admin.faults()), Arc::clone(f.admin.journal()))
+        .with_device(f.devices[0].clone(), None)
+        .with_device(
+            Arc::clone(&cloud) as Arc<dyn Device>,
+            Some("127.0.0.1:8081".parse().unwrap()),
+        );
+    let admin = Arc::new(admin);
+    let listed = || admin.devices().iter().map(|d| d.device.id().to_owned()).collect::<Vec<_>>();
+    let start = listed();
+    assert_eq!(
+        &start[..3],
+        ["bravia-0", "thinq-cloud", "ac-living-room"],
+        "members after their holder"
+    );
+
+    let spec = r#"{"deviceId": "washer-utility", "deviceType": "DEVICE_WASHER", "owner": 2}"#;
+    let (status, body) = call(&admin, "POST", "/devices/thinq-cloud/members", spec).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(
+        (&body["id"], &body["address"]),
+        (&json!("washer-utility"), &json!("127.0.0.1:8081"))
+    );
+    assert_eq!(body["state"]["owner"], 2);
+    let (status, body) = call(&admin, "GET", "/devices/washer-utility", "").await;
+    assert_eq!((status, &body["api"]), (StatusCode::OK, &json!("thinq")));
+    let (status, body) = call(&admin, "POST", "/devices/thinq-cloud/members", spec).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_of(&body), "thinq-cloud: device \"washer-utility\" exists already");
+    let (status, body) = call(&admin, "POST", "/devices/thinq-cloud/members", "nope").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(error_of(&body).contains("send e.g. {\"deviceId\""), "{body}");
+    let (status, body) = call(&admin, "POST", "/devices/bravia-0/members", spec).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(error_of(&body).contains("holds no devices"), "{body}");
+
+    let (status, body) = call(&admin, "DELETE", "/devices/fridge-kitchen", "").await;
+    assert_eq!((status, &body["removed"]), (StatusCode::OK, &json!(true)), "{body}");
+    let (status, _) = call(&admin, "GET", "/devices/fridge-kitchen", "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = call(&admin, "DELETE", "/devices/fridge-kitchen", "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, body) = call(&admin, "DELETE", "/devices/bravia-0", "").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(error_of(&body).contains("only a member of another device"), "{body}");
+    let (status, body) = call(&admin, "DELETE", "/devices/thinq-cloud", "").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    let (_, body) = call(&admin, "GET", "/provocations", "").await;
+    let apis: Vec<&String> = body["apis"].as_object().expect("by API").keys().collect();
+    assert_eq!(apis, ["bravia", "thinq", "thinq-mqtt"], "the event path's own list: {body}");
+    assert_eq!(body["apis"]["thinq-mqtt"]["provocations"][4]["code"], "5");
+
+    let (status, body) = call(&admin, "POST", "/reset", "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["devices"], start.len());
+    assert_eq!(listed(), start, "the added one gone, the removed one back, in order");
 }
 
 #[tokio::test]
@@ -359,7 +428,10 @@ async fn unknown_paths_and_methods_get_json_errors() {
     assert_eq!(error_of(&body), "/faults/seed does not take DELETE; it takes GET, POST");
     let (status, body) = call(&f.admin, "POST", "/devices/bravia-0", "").await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(error_of(&body), "/devices/bravia-0 does not take POST; it takes GET, PATCH");
+    assert_eq!(
+        error_of(&body),
+        "/devices/bravia-0 does not take POST; it takes GET, PATCH, DELETE"
+    );
 }
 
 /// The README's admin table lists exactly [`ENDPOINTS`], in its order, each with the same curl

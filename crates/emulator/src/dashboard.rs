@@ -190,10 +190,9 @@ pub(crate) async fn events(
     if let Some(device) = &params.device
         && admin.device(device).is_none()
     {
-        let ids: Vec<&str> = admin.devices().iter().map(|d| d.device.id()).collect();
         return json_error(
             StatusCode::NOT_FOUND,
-            &format!("no device {device:?}; devices: {}", ids.join(", ")),
+            &format!("no device {device:?}; devices: {}", admin.ids()),
         );
     }
     // Subscribed before the replay is read: an entry recorded in between is in one or both,

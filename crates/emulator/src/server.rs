@@ -537,10 +537,8 @@ pub async fn serve(
     for endpoint in &displays {
         admin = admin.with_device(shown(&endpoint.display), Some(endpoint.addr));
     }
+    // The cloud's appliances are its members: the admin API lists them after it.
     admin = admin.with_device(Arc::clone(&cloud) as Arc<dyn Device>, Some(thinq_addr));
-    for appliance in cloud.appliances() {
-        admin = admin.with_device(Arc::clone(appliance) as Arc<dyn Device>, Some(thinq_addr));
-    }
     let admin = Arc::new(admin.with_baseline(baseline));
     admin.reset().map_err(|message| scenario.error("faults", message))?;
 

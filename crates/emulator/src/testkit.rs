@@ -92,6 +92,7 @@ impl Device for FakeDevice {
             code: "40005".to_owned(),
             via: "natural",
             how: "set power standby, then call getPlayingContentInfo".to_owned(),
+            rule: None,
         }]
     }
 

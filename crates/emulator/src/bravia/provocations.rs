@@ -37,7 +37,7 @@ pub(crate) fn list(config: &DisplayConfig) -> Vec<Provocation> {
     };
     let mut out = Vec::new();
     let mut natural = |code: u16, how: String| {
-        out.push(Provocation { code: code.to_string(), via: "natural", how });
+        out.push(Provocation { code: code.to_string(), via: "natural", how, rule: None });
     };
 
     // HTTP layer.
@@ -208,10 +208,11 @@ pub(crate) fn list(config: &DisplayConfig) -> Vec<Provocation> {
             how: format!(
                 "a fault rule; or make the display with quirks.standby_error = DisplayOff and: {off}"
             ),
+            rule: None,
         }),
     }
     let mut natural = |code: u16, how: String| {
-        out.push(Provocation { code: code.to_string(), via: "natural", how });
+        out.push(Provocation { code: code.to_string(), via: "natural", how, rule: None });
     };
 
     // Audio.
@@ -377,6 +378,7 @@ pub(crate) fn list(config: &DisplayConfig) -> Vec<Provocation> {
             code: "401".to_owned(),
             via: "fault",
             how: "a fault rule; naturally only in the pin and psk+pin auth modes (actRegister without the PIN)".to_owned(),
+            rule: None,
         });
     }
     if config.auth == AuthMode::None {
@@ -384,6 +386,7 @@ pub(crate) fn list(config: &DisplayConfig) -> Vec<Provocation> {
             code: "403".to_owned(),
             via: "fault",
             how: "a fault rule; naturally only when the display authenticates (auth mode psk, pin or psk+pin)".to_owned(),
+            rule: None,
         });
     }
     for (code, why) in FAULT_ONLY {
@@ -391,6 +394,7 @@ pub(crate) fn list(config: &DisplayConfig) -> Vec<Provocation> {
             code: code.to_string(),
             via: "fault",
             how: format!("a fault rule ({why})"),
+            rule: None,
         });
     }
     out

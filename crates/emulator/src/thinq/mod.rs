@@ -35,7 +35,7 @@ mod router;
 use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use devfault_thinq::Code;
@@ -225,14 +225,73 @@ pub(crate) fn is_device_id(id: &str) -> bool {
         && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
-/// A user: token, status, devices, registered clients, calls in the current window.
+/// A user: token, status, registered clients, calls in the current window. Their appliances
+/// are in the cloud's [`Roster`].
 #[derive(Debug)]
 struct User {
     token: String,
     status: UserStatus,
-    devices: Vec<u32>,
     clients: Mutex<Clients>,
     calls: Mutex<(Instant, u64)>,
+}
+
+impl User {
+    fn new(token: String, status: UserStatus) -> User {
+        User {
+            token,
+            status,
+            clients: Mutex::new(Clients::default()),
+            calls: Mutex::new((Instant::now(), 0)),
+        }
+    }
+}
+
+/// What the admin API's `POST /devices/thinq-cloud/members` takes.
+pub const REGISTER_EXAMPLE: &str = r#"{"deviceId": "washer-utility", "deviceType": "DEVICE_WASHER", "owner": 1, "alias": "Utility washer"}"#;
+
+/// The most appliances the admin API may add at run time beyond those the cloud started with
+/// (`POST /devices/thinq-cloud/members`); a reset takes them away again.
+pub const MAX_ADDED_APPLIANCES: usize = 10_000;
+
+/// Which appliances exist and who owns them. The admin API adds and removes appliances at run
+/// time; a reset goes back to the roster the cloud started with.
+#[derive(Clone, Debug, Default)]
+struct Roster {
+    /// Every appliance, in the order added (`GET /devices` and the admin list keep it).
+    appliances: Vec<Arc<Appliance>>,
+    by_id: HashMap<String, Arc<Appliance>>,
+    /// Per user (by index in the cloud's users), their appliances in order.
+    owned: Vec<Vec<Arc<Appliance>>>,
+    /// Ids removed since the start: a request naming one is 1217, as for a device its user
+    /// deleted.
+    removed: BTreeSet<String>,
+}
+
+impl Roster {
+    fn insert(&mut self, appliance: Arc<Appliance>) {
+        let owner = appliance.owner as usize;
+        if self.owned.len() <= owner {
+            self.owned.resize_with(owner + 1, Vec::new);
+        }
+        self.owned[owner].push(Arc::clone(&appliance));
+        self.removed.remove(&appliance.id);
+        self.by_id.insert(appliance.id.clone(), Arc::clone(&appliance));
+        self.appliances.push(appliance);
+    }
+
+    fn remove(&mut self, id: &str) -> Option<Arc<Appliance>> {
+        let appliance = self.by_id.remove(id)?;
+        self.appliances.retain(|a| !Arc::ptr_eq(a, &appliance));
+        if let Some(owned) = self.owned.get_mut(appliance.owner as usize) {
+            owned.retain(|a| !Arc::ptr_eq(a, &appliance));
+        }
+        self.removed.insert(id.to_owned());
+        Some(appliance)
+    }
+
+    fn owned_by(&self, user: u32) -> &[Arc<Appliance>] {
+        self.owned.get(user as usize).map_or(&[], Vec::as_slice)
+    }
 }
 
 /// The clients a user registered (`POST /client`) and those receiving push
@@ -284,6 +343,20 @@ struct Live {
 }
 
 impl Live {
+    /// A new appliance of `kind`: its type's initial state, online, remote control on,
+    /// reportable, nothing subscribed.
+    fn fresh(kind: &Kind) -> Live {
+        Live {
+            state: StateDoc::new(kind.initial.clone()),
+            online: true,
+            remote: true,
+            reportable: true,
+            push: false,
+            event: None,
+            programme: 0,
+        }
+    }
+
     /// The event subscription holds now.
     fn event_active(&self) -> bool {
         self.event.is_some_and(|until| Instant::now() < until)
@@ -353,10 +426,18 @@ impl Appliance {
     /// (`POST /push/devices`) with a `DEVICE_ALIAS_CHANGED`.
     fn rename(&self, alias: &str) {
         *lock(&self.renamed) = Some(Arc::from(alias));
+        self.publish_lifecycle("DEVICE_ALIAS_CHANGED");
+    }
+
+    /// Tells the owner's clients that asked for lifecycle events (`POST /push/devices`)
+    /// that the appliance was registered, unregistered or renamed (`push_type`), with its
+    /// alias and model as `GET /devices` shows them.
+    fn publish_lifecycle(&self, push_type: &str) {
         let mut event = Event::push(&self.id, self.kind.device_type, "");
-        event.push_type = "DEVICE_ALIAS_CHANGED".to_owned();
+        event.push_type = push_type.to_owned();
         event.extra.clear();
-        event.extra.insert("alias".to_owned(), json!(alias));
+        event.extra.insert("alias".to_owned(), json!(&*self.alias()));
+        event.extra.insert("modelName".to_owned(), json!(self.kind.model_name));
         self.hub.publish(self.owner, &event, true);
     }
 
@@ -672,8 +753,11 @@ pub struct Cloud {
     config: CloudConfig,
     users: Vec<User>,
     tokens: HashMap<String, u32>,
-    appliances: Vec<Arc<Appliance>>,
-    by_id: HashMap<String, u32>,
+    /// The appliances now.
+    roster: RwLock<Roster>,
+    /// The appliances the cloud started with (the household, the fleet, a scenario's), which
+    /// a reset restores.
+    start: Roster,
     rate_limit: AtomicU64,
     rate_limit_code: AtomicU16,
     event_limit: AtomicUsize,
@@ -684,23 +768,13 @@ pub struct Cloud {
 impl Cloud {
     /// The cloud with the default household, plus `config.fleet` generated appliances.
     pub fn new(config: CloudConfig) -> Cloud {
-        let mut users = Vec::new();
-        let mut user = |token: String, status| {
-            users.push(User {
-                token,
-                status,
-                devices: Vec::new(),
-                clients: Mutex::new(Clients::default()),
-                calls: Mutex::new((Instant::now(), 0)),
-            });
-        };
-        user(config.token.clone(), UserStatus::Active);
+        let mut users = vec![User::new(config.token.clone(), UserStatus::Active)];
         for (token, status) in USERS {
-            user((*token).to_owned(), *status);
+            users.push(User::new((*token).to_owned(), *status));
         }
         let fleet_users = config.fleet.div_ceil(10);
         for n in 0..fleet_users {
-            user(format!("thinqpat-devfault-fleet-{n}"), UserStatus::Active);
+            users.push(User::new(format!("thinqpat-devfault-fleet-{n}"), UserStatus::Active));
         }
         let mut cloud = Cloud {
             rate_limit: AtomicU64::new(config.rate_limit),
@@ -708,8 +782,8 @@ impl Cloud {
             event_limit: AtomicUsize::new(config.event_subscription_limit),
             tokens: users.iter().enumerate().map(|(i, u)| (u.token.clone(), i as u32)).collect(),
             users,
-            appliances: Vec::new(),
-            by_id: HashMap::new(),
+            roster: RwLock::default(),
+            start: Roster::default(),
             addr: OnceLock::new(),
             hub: Hub::new(),
             config,
@@ -751,7 +825,8 @@ impl Cloud {
         cloud
     }
 
-    /// Adds an appliance owned by `owner`: (index in the users, user number shown).
+    /// Adds an appliance owned by `owner` (index in the users, user number shown) to the
+    /// roster the cloud starts with.
     fn add(
         &mut self,
         id: String,
@@ -760,13 +835,10 @@ impl Cloud {
         owner: (u32, Option<u32>),
         live: Live,
     ) {
-        let index = self.appliances.len() as u32;
-        self.by_id.insert(id.clone(), index);
-        if let Some(user) = self.users.get_mut(owner.0 as usize) {
-            user.devices.push(index);
-        }
         let hub = Arc::clone(&self.hub);
-        self.appliances.push(Arc::new(Appliance::new(id, kind, alias, owner, live, hub)));
+        let appliance = Arc::new(Appliance::new(id, kind, alias, owner, live, hub));
+        self.start.insert(Arc::clone(&appliance));
+        self.roster.get_mut().unwrap_or_else(PoisonError::into_inner).insert(appliance);
     }
 
     /// Adds an appliance of `device_type` owned by user `owner` (1-based; a new user with
@@ -782,7 +854,7 @@ impl Cloud {
         if !is_device_id(id) {
             return Err(format!("{id:?} is not a device id: 1 to 128 of A-Za-z0-9._-"));
         }
-        if self.by_id.contains_key(id) {
+        if self.start.by_id.contains_key(id) {
             return Err(format!("device {id:?} exists already"));
         }
         let kind = kinds::by_type(device_type).ok_or_else(|| {
@@ -798,29 +870,132 @@ impl Cloud {
                     None => {
                         let index = self.users.len() as u32;
                         self.tokens.insert(token.clone(), index);
-                        self.users.push(User {
-                            token,
-                            status: UserStatus::Active,
-                            devices: Vec::new(),
-                            clients: Mutex::new(Clients::default()),
-                            calls: Mutex::new((Instant::now(), 0)),
-                        });
+                        self.users.push(User::new(token, UserStatus::Active));
                         index
                     }
                 }
             }
         };
-        let live = Live {
-            state: StateDoc::new(kind.initial.clone()),
-            online: true,
-            remote: true,
-            reportable: true,
-            push: false,
-            event: None,
-            programme: 0,
-        };
+        let live = Live::fresh(kind);
         self.add(id.to_owned(), kind, alias.unwrap_or(id).to_owned(), (index, Some(owner)), live);
         Ok(())
+    }
+
+    /// Adds an appliance now, as the admin API does (`POST /devices/thinq-cloud/members`):
+    /// `{"deviceId", "deviceType", "owner" (a user number, default 1), "alias" (default the
+    /// id)}`, in the type's initial state, online. The owner's clients that asked for
+    /// lifecycle events (`POST /push/devices`) get a `DEVICE_REGISTERED`.
+    pub fn register(&self, spec: &Value) -> Result<Arc<Appliance>, String> {
+        let Value::Object(members) = spec else {
+            return Err(format!(
+                "the appliance {spec} is not a JSON object; send e.g. {REGISTER_EXAMPLE}"
+            ));
+        };
+        let text = |key: &str| match members.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.as_str())),
+            Some(other) => Err(format!("{key} is {other}: give a string")),
+        };
+        for key in members.keys() {
+            if !["deviceId", "deviceType", "owner", "alias"].contains(&key.as_str()) {
+                return Err(format!(
+                    "{key:?} is not a member of an appliance; members: deviceId, deviceType, owner, alias"
+                ));
+            }
+        }
+        let id = text("deviceId")?
+            .ok_or_else(|| format!("deviceId is missing; send e.g. {REGISTER_EXAMPLE}"))?;
+        if !is_device_id(id) {
+            return Err(format!("deviceId {id:?} is not a device id: 1 to 128 of A-Za-z0-9._-"));
+        }
+        let device_type = text("deviceType")?
+            .ok_or_else(|| format!("deviceType is missing; types: {}", kinds::type_names()))?;
+        let kind = kinds::by_type(device_type).ok_or_else(|| {
+            format!(
+                "deviceType {device_type:?} is not an emulated type; types: {}",
+                kinds::type_names()
+            )
+        })?;
+        let alias = text("alias")?.unwrap_or(id);
+        if alias.is_empty() || alias.len() > 128 {
+            return Err(format!("alias is {alias:?}: give a name of 1 to 128 bytes"));
+        }
+        let number = match members.get("owner") {
+            None => 1,
+            Some(value) => value
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| format!("owner is {value}: give a user number (1, 2...)"))?,
+        };
+        let owner = self.user_numbered(number).ok_or_else(|| {
+            format!(
+                "owner {number}: no such user; give 1 (the --thinq-token's), 2 (the neighbour's) or a user a scenario's thinq.appliances made"
+            )
+        })?;
+        let appliance = {
+            let mut roster = self.roster_mut();
+            if roster.by_id.contains_key(id) {
+                return Err(format!("device {id:?} exists already"));
+            }
+            if DELETED.contains(&id) {
+                return Err(format!(
+                    "{id:?} stays the device its user deleted (it answers 1217): choose another id"
+                ));
+            }
+            if roster.appliances.len() >= self.start.appliances.len() + MAX_ADDED_APPLIANCES {
+                return Err(format!(
+                    "{MAX_ADDED_APPLIANCES} appliances were added since the start: remove some, or POST /reset"
+                ));
+            }
+            let hub = Arc::clone(&self.hub);
+            let appliance = Arc::new(Appliance::new(
+                id.to_owned(),
+                kind,
+                alias.to_owned(),
+                (owner, Some(number)),
+                Live::fresh(kind),
+                hub,
+            ));
+            roster.insert(Arc::clone(&appliance));
+            appliance
+        };
+        appliance.publish_lifecycle("DEVICE_REGISTERED");
+        Ok(appliance)
+    }
+
+    /// Removes an appliance now, as the admin API does (`DELETE /devices/{id}`): its
+    /// programme stops, its subscriptions end, a request naming it is 1217 from now on, and
+    /// the owner's clients that asked for lifecycle events get a `DEVICE_UNREGISTERED`.
+    pub fn unregister(&self, id: &str) -> Result<(), String> {
+        let appliance = self.roster_mut().remove(id).ok_or_else(|| {
+            format!("no appliance {id:?} in the ThinQ cloud; GET /devices lists them")
+        })?;
+        {
+            let mut live = appliance.lock();
+            live.programme += 1;
+            live.push = false;
+            live.event = None;
+        }
+        appliance.publish_lifecycle("DEVICE_UNREGISTERED");
+        Ok(())
+    }
+
+    /// The index of the user with this number: 1 is the configured token's, 2 the
+    /// neighbour's, others those a scenario made (`thinqpat-devfault-NNNN`).
+    fn user_numbered(&self, number: u32) -> Option<u32> {
+        match number {
+            0 => None,
+            1 => Some(0),
+            n => self.tokens.get(&user_token(n)).copied(),
+        }
+    }
+
+    fn roster(&self) -> std::sync::RwLockReadGuard<'_, Roster> {
+        self.roster.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn roster_mut(&self) -> std::sync::RwLockWriteGuard<'_, Roster> {
+        self.roster.write().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The event path: CA, clients, MQTT sessions.
@@ -838,14 +1013,19 @@ impl Cloud {
         &self.config.token
     }
 
-    /// Every appliance, household first.
-    pub fn appliances(&self) -> &[Arc<Appliance>] {
-        &self.appliances
+    /// Every appliance now, household first, those added at run time last.
+    pub fn appliances(&self) -> Vec<Arc<Appliance>> {
+        self.roster().appliances.clone()
     }
 
-    /// The appliance with this id.
-    pub fn appliance(&self, id: &str) -> Option<&Arc<Appliance>> {
-        self.by_id.get(id).and_then(|&i| self.appliances.get(i as usize))
+    /// The appliance with this id, if it exists now.
+    pub fn appliance(&self, id: &str) -> Option<Arc<Appliance>> {
+        self.roster().by_id.get(id).cloned()
+    }
+
+    /// The appliances of user `user` (an index in the users), in order.
+    fn owned_by(&self, user: u32) -> Vec<Arc<Appliance>> {
+        self.roster().owned_by(user).to_vec()
     }
 
     /// Tells the cloud where it listens, for `/route` (the first call wins).
@@ -904,22 +1084,24 @@ impl Cloud {
     /// The appliance `id` as `user` may address it: 1224 for a malformed id, 1217 for a
     /// deleted one, 1205 for an unknown one, `foreign` (1212, or 1211 for subscriptions) for
     /// another user's.
-    fn appliance_of(&self, user: u32, id: &str, foreign: Code) -> Result<&Arc<Appliance>, Refusal> {
+    fn appliance_of(&self, user: u32, id: &str, foreign: Code) -> Result<Arc<Appliance>, Refusal> {
         if !is_device_id(id) {
             return Err(Refusal::new(
                 Code::INVALID_DEVICE_ID,
                 format!("{id:?} is not a device id: 1 to 128 of A-Za-z0-9._-"),
             ));
         }
-        if DELETED.contains(&id) {
+        let roster = self.roster();
+        if DELETED.contains(&id) || roster.removed.contains(id) {
             return Err(Refusal::new(Code::ALREADY_DEVICE_DELETED, format!("{id} was deleted")));
         }
-        let appliance = self.appliance(id).ok_or_else(|| {
+        let appliance = roster.by_id.get(id).cloned().ok_or_else(|| {
             Refusal::new(
                 Code::NOT_EXIST_DEVICE,
                 format!("no device {id:?}; GET /devices lists yours"),
             )
         })?;
+        drop(roster);
         if appliance.owner != user {
             return Err(Refusal::new(foreign, format!("{id} belongs to another user")));
         }
@@ -947,16 +1129,18 @@ impl Device for Cloud {
 
     fn state(&self) -> Value {
         let code = self.rate_limit_code.load(Ordering::Relaxed);
+        let roster = self.roster();
         let users: Vec<Value> = self
             .users
             .iter()
-            .map(|user| {
+            .enumerate()
+            .map(|(index, user)| {
                 let calls = lock(&user.calls).1;
                 let clients = lock(&user.clients).clone();
                 json!({
                     "token": user.token,
                     "status": format!("{:?}", user.status).to_lowercase(),
-                    "devices": user.devices.len(),
+                    "devices": roster.owned_by(index as u32).len(),
                     "calls_this_window": calls,
                     "clients": clients.registered,
                     "push_clients": clients.push,
@@ -969,7 +1153,7 @@ impl Device for Cloud {
             "rate_limit_code": format!("{code:04}"),
             "rate_window_s": self.config.rate_window.as_secs(),
             "event_subscription_limit": self.event_limit.load(Ordering::Relaxed),
-            "appliances": self.appliances.len(),
+            "appliances": roster.appliances.len(),
             "time_scale": self.config.time_scale,
             "mqtt": self.hub.state(),
             "users": users,
@@ -1039,8 +1223,37 @@ impl Device for Cloud {
         self.hub.ca().ok().map(|ca| ca.pem().to_owned())
     }
 
-    /// Back to the configured limits; call counters and client registrations cleared.
+    fn provocations_by_api(&self) -> Vec<(&'static str, Vec<Provocation>)> {
+        vec![(devfault_thinq::API, self.provocations()), (mqtt::API, mqtt::faults::provocations())]
+    }
+
+    fn members(&self) -> Vec<Arc<dyn Device>> {
+        self.roster().appliances.iter().map(|a| Arc::clone(a) as Arc<dyn Device>).collect()
+    }
+
+    fn member(&self, id: &str) -> Option<Arc<dyn Device>> {
+        self.appliance(id).map(|a| a as Arc<dyn Device>)
+    }
+
+    fn add_member(&self, spec: &Value) -> Result<Arc<dyn Device>, String> {
+        self.register(spec).map(|a| a as Arc<dyn Device>)
+    }
+
+    fn remove_member(&self, id: &str) -> Result<(), String> {
+        self.unregister(id)
+    }
+
+    /// Back to the configured limits and the appliances the cloud started with, each reset;
+    /// call counters and client registrations cleared. Appliances added since the start stop
+    /// (their programmes end) and are gone.
     fn reset(&self) {
+        let added = std::mem::replace(&mut *self.roster_mut(), self.start.clone());
+        for appliance in &added.appliances {
+            appliance.lock().programme += 1;
+        }
+        for appliance in &self.start.appliances {
+            appliance.reset();
+        }
         self.rate_limit.store(self.config.rate_limit, Ordering::Relaxed);
         self.rate_limit_code.store(self.config.rate_limit_code.code().as_u16(), Ordering::Relaxed);
         self.event_limit.store(self.config.event_subscription_limit, Ordering::Relaxed);

@@ -193,6 +193,7 @@ pub(crate) fn list() -> Vec<Provocation> {
             code: (*code).to_owned(),
             via,
             how: (*how).to_owned(),
+            rule: None,
         })
         .collect()
 }

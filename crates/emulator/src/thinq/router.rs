@@ -387,8 +387,7 @@ async fn answer(
     let bytes = read_body(cloud, headers, body).await?;
     let client = text(headers, &X_CLIENT_ID).unwrap_or("");
     let device = |foreign| cloud.appliance_of(user, id.unwrap_or(""), foreign);
-    let owned = || cloud.user(user).map(|u| u.devices.as_slice()).unwrap_or(&[]);
-    let appliances = || owned().iter().filter_map(|&i| cloud.appliances.get(i as usize));
+    let appliances = || cloud.owned_by(user).into_iter();
     let owned = match endpoint {
         Endpoint::GetDeviceList => Ok(Value::Array(appliances().map(|a| a.listing()).collect())),
         Endpoint::GetDeviceProfile => Ok(device(Code::NOT_OWNED_DEVICE)?.kind.profile.clone()),
@@ -396,7 +395,7 @@ async fn answer(
             let appliance = device(Code::NOT_OWNED_DEVICE)?;
             let live = appliance.lock();
             if !live.online {
-                return Err(offline(appliance));
+                return Err(offline(&appliance));
             }
             return Ok(Payload::State(Arc::clone(&live.state)));
         }
@@ -406,7 +405,7 @@ async fn answer(
                 Refusal::new(Code::MISSING_PARAMETERS, "the command is missing: send a JSON body")
             })?;
             appliance.control(&command)?;
-            super::programme::start_if_running(appliance, cloud.config.time_scale);
+            super::programme::start_if_running(&appliance, cloud.config.time_scale);
             Ok(json!({}))
         }
         Endpoint::GetPushList => Ok(Value::Array(
@@ -534,7 +533,7 @@ async fn answer(
         }
         Endpoint::GetDeviceEnergyUsage => {
             let appliance = device(Code::NOT_OWNED_DEVICE)?;
-            energy_usage(appliance, uri.query().unwrap_or(""))
+            energy_usage(&appliance, uri.query().unwrap_or(""))
         }
         // Answered above already, as it needs no token.
         Endpoint::GetRoute => Ok(servers(cloud)),

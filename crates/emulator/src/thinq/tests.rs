@@ -292,6 +292,81 @@ fn the_admin_view_changes_online_remote_and_state() {
 }
 
 #[test]
+fn the_roster_changes_at_run_time_and_a_reset_restores_it() {
+    let cloud = cloud();
+    let start = cloud.appliances().len();
+    let bad = |spec: Value| cloud.register(&spec).map(|_| ()).unwrap_err();
+    assert!(bad(json!({"deviceType": "DEVICE_WASHER"})).contains("deviceId is missing"));
+    assert!(bad(json!({"deviceId": "x y", "deviceType": "DEVICE_WASHER"})).contains("1 to 128"));
+    assert!(
+        bad(json!({"deviceId": "w", "deviceType": "DEVICE_TOASTER"})).contains("DEVICE_WASHER")
+    );
+    assert!(
+        bad(json!({"deviceId": "w", "deviceType": "DEVICE_WASHER", "owner": 9}))
+            .contains("owner 9")
+    );
+    assert!(
+        bad(json!({"deviceId": "w", "deviceType": "DEVICE_WASHER", "colour": 1}))
+            .contains("\"colour\"")
+    );
+    assert!(
+        bad(json!({"deviceId": "washer-main", "deviceType": "DEVICE_WASHER"})).contains("exists")
+    );
+    assert!(
+        bad(json!({"deviceId": "dehumidifier-deleted", "deviceType": "DEVICE_WASHER"}))
+            .contains("1217")
+    );
+    assert!(bad(json!(["washer"])).contains("not a JSON object"));
+
+    let added = cloud
+        .register(
+            &json!({"deviceId": "ac-study", "deviceType": "DEVICE_AIR_CONDITIONER", "owner": 2}),
+        )
+        .expect("added");
+    assert_eq!((added.owner(), &*added.alias()), (Some(2), "ac-study"));
+    assert_eq!(cloud.user_of(NEIGHBOUR_TOKEN), Ok(added.owner));
+    assert_eq!(cloud.appliances().len(), start + 1);
+    assert!(cloud.unregister("ac-living-room").is_ok());
+    assert!(cloud.unregister("ac-living-room").unwrap_err().contains("no appliance"));
+    assert!(cloud.appliance("ac-living-room").is_none());
+    let refusal = cloud.appliance_of(0, "ac-living-room", Code::NOT_OWNED_DEVICE).unwrap_err();
+    assert_eq!(refusal.code, Code::ALREADY_DEVICE_DELETED);
+    // Added again, it is a new appliance and no longer deleted.
+    cloud
+        .register(&json!({"deviceId": "ac-living-room", "deviceType": "DEVICE_AIR_CONDITIONER"}))
+        .expect("added again");
+    assert!(cloud.appliance_of(0, "ac-living-room", Code::NOT_OWNED_DEVICE).is_ok());
+
+    cloud.reset();
+    assert_eq!(cloud.appliances().len(), start);
+    assert!(cloud.appliance("ac-study").is_none(), "the added appliance is gone");
+    let ac = cloud.appliance("ac-living-room").expect("back");
+    assert_eq!(&*ac.alias(), "Living room AC", "the household's own, not the re-added one");
+    let ids: Vec<String> = cloud.members().iter().map(|m| m.id().to_owned()).collect();
+    assert_eq!(ids[0], "ac-living-room", "in the household's order");
+}
+
+#[tokio::test]
+async fn an_added_appliance_is_listed_and_served_to_its_owner() {
+    let cloud = cloud();
+    cloud
+        .register(
+            &json!({"deviceId": "dryer-loft", "deviceType": "DEVICE_DRYER", "alias": "Loft dryer"}),
+        )
+        .expect("added");
+    let (_, list, _) = call(&cloud, "GET", "/devices", &[], "").await;
+    let last = list["response"].as_array().and_then(|l| l.last()).cloned().unwrap_or_default();
+    assert_eq!(last["deviceInfo"]["alias"], "Loft dryer", "{list}");
+    let (status, state, _) = call(&cloud, "GET", "/devices/dryer-loft/state", &[], "").await;
+    assert_eq!(status, 200, "{state}");
+    cloud.unregister("dryer-loft").expect("removed");
+    let (status, body, _) = call(&cloud, "GET", "/devices/dryer-loft/state", &[], "").await;
+    assert_eq!((status, &body["error"]["code"]), (400, &json!("1217")), "{body}");
+    let (_, list, _) = call(&cloud, "GET", "/devices", &[], "").await;
+    assert!(!list.to_string().contains("dryer-loft"), "{list}");
+}
+
+#[test]
 fn a_fleet_shares_its_templates() {
     let cloud = Cloud::new(CloudConfig { fleet: 25, ..CloudConfig::default() });
     assert_eq!(cloud.appliances().len(), HOUSEHOLD.len() + 25);

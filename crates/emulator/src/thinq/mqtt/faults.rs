@@ -11,9 +11,10 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::codec::{ApiCodec, Classified, Decoded, ResolvedCode, json_error};
+use crate::device::Provocation;
 use crate::faults::{FaultRule, Faults, RequestInfo};
 
 use super::API;
@@ -51,6 +52,64 @@ pub const RETURN_CODES: &[(u8, &str)] = &[
     (4, "Connection Refused, bad user name or password"),
     (5, "Connection Refused, not authorized"),
 ];
+
+/// The CONNACK return codes the broker gives on its own, and the situation that does it; the
+/// others come only from a fault rule (see [`provocations`]).
+const NATURAL_RETURN_CODES: &[(u8, &str)] = &[
+    (1, "CONNECT with protocol level 3 or 5 (only 4, MQTT 3.1.1, is served)"),
+    (2, "CONNECT with an empty client id"),
+    (
+        5,
+        "CONNECT with a client id other than the one the certificate names, without a client certificate (on --thinq-mqtt's port the TLS handshake fails first), or after DELETE /client",
+    ),
+];
+
+/// How to provoke each CONNACK return code and each fault of the event path, for the admin
+/// API's `GET /provocations` (API `thinq-mqtt`): made from [`RETURN_CODES`] and [`FAULTS`],
+/// so a code or fault added there is listed here. A fault's entry carries its rule.
+pub fn provocations() -> Vec<Provocation> {
+    let rule = |step: &str, action: &str| {
+        let mut rule = json!({"match": {"api": API, "http_method": step}, "action": action});
+        // The members the action needs besides the match.
+        match action {
+            "code" => rule["code"] = json!("3"),
+            "delay" => rule["delay_ms"] = json!(2000),
+            _ => {}
+        }
+        rule
+    };
+    let mut out: Vec<Provocation> = RETURN_CODES
+        .iter()
+        .map(|(code, name)| match NATURAL_RETURN_CODES.iter().find(|(c, _)| c == code) {
+            Some((_, situation)) => Provocation {
+                code: code.to_string(),
+                via: "natural",
+                how: format!("{name}: {situation}"),
+                rule: None,
+            },
+            None => {
+                let mut rule = rule("CONNECT", "code");
+                rule["code"] = json!(code.to_string());
+                Provocation {
+                    code: code.to_string(),
+                    via: "fault",
+                    how: format!("{name}: a fault rule {rule}"),
+                    rule: Some(rule),
+                }
+            }
+        })
+        .collect();
+    out.extend(FAULTS.iter().map(|(step, action, effect)| {
+        let rule = rule(step, action);
+        Provocation {
+            code: format!("{step} {action}"),
+            via: "fault",
+            how: format!("{effect}: a fault rule {rule}"),
+            rule: Some(rule),
+        }
+    }));
+    out
+}
 
 /// The rule set's view of the event path: its codes are the CONNACK return codes.
 #[derive(Debug)]
@@ -117,4 +176,29 @@ pub(crate) fn decide(
         service: None,
         method: method.map(str::to_owned),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_return_code_and_fault_has_one_provocation_and_its_rule_is_accepted() {
+        let listed = provocations();
+        assert_eq!(listed.len(), RETURN_CODES.len() + FAULTS.len());
+        let codes = RETURN_CODES.iter().map(|(code, _)| code.to_string());
+        let faults = FAULTS.iter().map(|(step, action, _)| format!("{step} {action}"));
+        for code in codes.chain(faults) {
+            let ways: Vec<_> = listed.iter().filter(|p| p.code == code).collect();
+            assert_eq!(ways.len(), 1, "{code}");
+            let way = ways[0];
+            assert_eq!(way.rule.is_some(), way.via == "fault", "{code}");
+            if let Some(rule) = &way.rule {
+                let spec: crate::faults::RuleSpec =
+                    serde_json::from_value(rule.clone()).expect("a rule");
+                let faults = Faults::new(1).with_codecs(crate::server::codecs());
+                faults.add(spec).unwrap_or_else(|e| panic!("{code}: {rule}: {e:?}"));
+            }
+        }
+    }
 }

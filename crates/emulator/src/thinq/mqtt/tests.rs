@@ -494,6 +494,48 @@ async fn a_rename_reaches_clients_that_asked_for_lifecycle_events() {
 }
 
 #[tokio::test]
+async fn appliances_added_and_removed_by_the_admin_api_send_lifecycle_events() {
+    let server = start(None).await;
+    let cloud = Arc::clone(&server.thinq().cloud);
+    let credentials = prepare(&cloud, "thinq-open-roster").await;
+    assert_eq!(call(&cloud, "POST", "/push/devices", "thinq-open-roster", "").await.0, 200);
+    let mut client = Mqtt::open(&server, Some(&credentials)).await.expect("TLS");
+    client.connect("thinq-open-roster", true, 30).await;
+    client.subscribe(&credentials.topic).await;
+    let admin = server.admin();
+    let spec =
+        json!({"deviceId": "washer-utility", "deviceType": "DEVICE_WASHER", "alias": "Utility"});
+    let added = admin.add_member("thinq-cloud", &spec).expect("added");
+    assert_eq!(added.device.id(), "washer-utility");
+    let (event, _, _) = client.event().await;
+    assert_eq!(
+        (&event["pushType"], &event["deviceId"], &event["deviceType"], &event["alias"]),
+        (
+            &json!("DEVICE_REGISTERED"),
+            &json!("washer-utility"),
+            &json!("DEVICE_WASHER"),
+            &json!("Utility")
+        )
+    );
+    let (_, listed) = call(&cloud, "GET", "/devices", "thinq-open-roster", "").await;
+    let ids: Vec<&Value> =
+        listed["response"].as_array().expect("a list").iter().map(|d| &d["deviceId"]).collect();
+    assert_eq!(ids.last(), Some(&&json!("washer-utility")), "listed last: {listed}");
+    let (status, _) = call(&cloud, "GET", "/devices/washer-utility/state", "x", "").await;
+    assert_eq!(status, 200);
+
+    admin.remove_member("washer-utility").expect("removed");
+    let (event, _, _) = client.event().await;
+    assert_eq!(
+        (&event["pushType"], &event["deviceId"]),
+        (&json!("DEVICE_UNREGISTERED"), &json!("washer-utility"))
+    );
+    let (status, body) = call(&cloud, "GET", "/devices/washer-utility/state", "x", "").await;
+    assert_eq!((status, &body["error"]["code"]), (400, &json!("1217")), "{body}");
+    assert!(admin.device("washer-utility").is_none(), "gone from the admin list");
+}
+
+#[tokio::test]
 async fn malformed_and_oversize_packets_are_refused_and_logged() {
     let server = start(None).await;
     let cloud = Arc::clone(&server.thinq().cloud);
