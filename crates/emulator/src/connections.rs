@@ -46,7 +46,10 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use crate::faults::{ConnectionControl, FaultStream};
-use crate::tls::Divert;
+
+/// Takes over a TLS connection that negotiated another ALPN protocol than HTTP (see
+/// [`Diversion`]).
+pub type Divert<Io, Addr> = Arc<dyn Fn(tokio_rustls::server::TlsStream<Io>, Addr) + Send + Sync>;
 
 /// A TLS connection whose client negotiated this ALPN protocol is handed to the function
 /// instead of the HTTP server: the ThinQ cloud's TLS port serves MQTT to `x-amzn-mqtt-ca`

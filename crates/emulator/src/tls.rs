@@ -1,5 +1,5 @@
-//! TLS for the virtual ThinQ cloud: a self-signed certificate for LG's real API host names,
-//! and a listener that serves an axum [`Router`] over it.
+//! TLS for the virtual ThinQ cloud: a self-signed certificate for LG's real API host names
+//! and the TLS configuration the cloud's listener serves with.
 //!
 //! Why it exists: LG's `thinqconnect` SDK has no base-URL setting; it always builds
 //! `https://api-{kic,aic,eic}.lgthinq.com/...`. A client can be pointed at the emulator by
@@ -11,47 +11,27 @@
 //! resolver recipe does) or trusts [`SelfSigned::certificate_der`] explicitly; nothing here is
 //! ever valid for the real hosts on the internet. `devfault serve --thinq-tls [ADDR]` runs the
 //! cloud's router (with its fault layer) on such a listener beside the plain one
-//! ([`crate::server::ServeConfig::thinq_tls_addr`]); there its certificate comes from the
-//! cloud's CA instead ([`crate::thinq::mqtt::ca`]), and connections that negotiate ALPN
-//! `x-amzn-mqtt-ca` go to the MQTT broker ([`TlsListener::with_divert`]).
+//! ([`crate::server::ServeConfig::thinq_tls_addr`]), through the same hardened accept loop as
+//! every listener ([`crate::connections::serve_limited`], which bounds the handshake and hands
+//! connections that negotiate ALPN `x-amzn-mqtt-ca` to the MQTT broker); there its certificate
+//! comes from the cloud's CA instead ([`crate::thinq::mqtt::ca`]).
 //!
-//! Handshakes run beside the accept loop (at most [`MAX_PENDING_HANDSHAKES`] at once, each
-//! bounded by [`HANDSHAKE_TIMEOUT`]), so a client that connects and says nothing, or speaks
-//! plain HTTP to the TLS port, holds up nobody else.
+//! ```
+//! use devfault_emulator::tls::SelfSigned;
 //!
-//! ```no_run
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! use devfault_emulator::tls::{SelfSigned, serve_tls};
-//!
-//! let certificate = SelfSigned::generate()?;
-//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-//! let router = axum::Router::new();
-//! serve_tls(listener, certificate.acceptor()?, router, async {
-//!     let _ = tokio::signal::ctrl_c().await;
-//! })
-//! .await?;
-//! # Ok(())
-//! # }
+//! let certificate = SelfSigned::generate().expect("a certificate");
+//! let acceptor = certificate.acceptor().expect("an acceptor");
+//! # let _ = acceptor;
 //! ```
 
 use std::fmt;
-use std::future::Future;
-use std::io;
 use std::sync::Arc;
-use std::time::Duration;
 
-use axum::Router;
-use axum::extract::connect_info::Connected;
-use axum::serve::{IncomingStream, Listener};
 use devfault_thinq::region::Region;
-use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::crypto::ring;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use tokio_rustls::server::TlsStream;
-
-use crate::faults::{ConnectionControl, FaultListener};
 
 /// The loopback names a local client may use instead of LG's hosts.
 pub const LOOPBACK_NAMES: [&str; 2] = ["localhost", "127.0.0.1"];
@@ -63,13 +43,6 @@ pub fn host_names() -> Vec<String> {
     let regions = Region::ALL.into_iter().map(Region::host);
     regions.chain(LOOPBACK_NAMES.map(str::to_owned)).collect()
 }
-
-/// How long a client may take to finish its TLS handshake before the connection is dropped.
-pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// How many handshakes may be in flight at once; past that, new connections wait in the
-/// kernel's backlog until one finishes.
-pub const MAX_PENDING_HANDSHAKES: usize = 256;
 
 /// The protocol offered in ALPN: the emulator's servers speak HTTP/1.1.
 pub const ALPN_HTTP_1_1: &[u8] = b"http/1.1";
@@ -147,150 +120,19 @@ impl SelfSigned {
         Ok(Arc::new(config))
     }
 
-    /// A TLS acceptor for [`TlsListener`] and [`serve_tls`].
+    /// A TLS acceptor for [`crate::connections::serve_limited`].
     pub fn acceptor(&self) -> Result<TlsAcceptor, TlsError> {
         Ok(TlsAcceptor::from(self.server_config()?))
     }
 }
 
-/// A listener that accepts connections from `inner` (a [`tokio::net::TcpListener`], or a
-/// [`crate::faults::FaultListener`] so that `reset` rules still cut the TCP stream) and hands
-/// axum only those that completed a TLS handshake. A failed or timed-out handshake ends that
-/// connection alone.
-pub struct TlsListener<L: Listener> {
-    inner: L,
-    acceptor: TlsAcceptor,
-    handshakes: JoinSet<Handshake<L>>,
-    divert: Option<Diversion<L>>,
-}
-
-/// What a [`TlsListener`] does with a connection that negotiated another ALPN protocol than
-/// HTTP: takes it over (the ThinQ cloud's listener hands `x-amzn-mqtt-ca` to its MQTT broker,
-/// one port serving HTTPS and MQTT as AWS IoT does on 443).
-pub type Divert<Io, Addr> = Arc<dyn Fn(TlsStream<Io>, Addr) + Send + Sync>;
-
-/// The ALPN protocol a listener diverts, and where to.
-type Diversion<L> = (&'static [u8], Divert<<L as Listener>::Io, <L as Listener>::Addr>);
-
-/// How one handshake ended: the TLS connection and its peer, or `None` when it failed.
-type Handshake<L> = Option<(TlsStream<<L as Listener>::Io>, <L as Listener>::Addr)>;
-
-impl<L: Listener> fmt::Debug for TlsListener<L> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TlsListener")
-            .field("pending_handshakes", &self.handshakes.len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl<L: Listener> TlsListener<L> {
-    /// Wraps a bound listener.
-    pub fn new(inner: L, acceptor: TlsAcceptor) -> TlsListener<L> {
-        TlsListener { inner, acceptor, handshakes: JoinSet::new(), divert: None }
-    }
-
-    /// Hands connections that negotiated ALPN `protocol` to `divert` instead of axum.
-    pub fn with_divert(
-        mut self,
-        protocol: &'static [u8],
-        divert: Divert<L::Io, L::Addr>,
-    ) -> TlsListener<L> {
-        self.divert = Some((protocol, divert));
-        self
-    }
-}
-
-impl<L: Listener> Listener for TlsListener<L> {
-    type Io = TlsStream<L::Io>;
-    type Addr = L::Addr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            let room = self.handshakes.len() < MAX_PENDING_HANDSHAKES;
-            let busy = !self.handshakes.is_empty();
-            // Both branches are cancel-safe: a connection accepted from `inner` is moved into
-            // the set before the next await, and a finished handshake stays in the set until
-            // `join_next` hands it out.
-            tokio::select! {
-                (io, addr) = self.inner.accept(), if room => {
-                    let acceptor = self.acceptor.clone();
-                    self.handshakes.spawn(async move {
-                        match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(io)).await {
-                            Ok(Ok(stream)) => Some((stream, addr)),
-                            // Not TLS, a name or version the client refused, or too slow: the
-                            // client sees its connection close.
-                            Ok(Err(_)) | Err(_) => None,
-                        }
-                    });
-                }
-                Some(done) = self.handshakes.join_next(), if busy => {
-                    if let Ok(Some((stream, addr))) = done {
-                        if let Some((protocol, divert)) = &self.divert
-                            && stream.get_ref().1.alpn_protocol() == Some(*protocol)
-                        {
-                            divert(stream, addr);
-                            continue;
-                        }
-                        return (stream, addr);
-                    }
-                }
-            }
-        }
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.inner.local_addr()
-    }
-}
-
-impl Connected<IncomingStream<'_, TlsListener<FaultListener>>> for ConnectionControl {
-    fn connect_info(stream: IncomingStream<'_, TlsListener<FaultListener>>) -> ConnectionControl {
-        stream.io().get_ref().0.control().clone()
-    }
-}
-
-/// [`crate::faults::serve_device`] over TLS: serves a device's router (wrapped by
-/// [`crate::faults::with_faults`]) on a [`FaultListener`] whose connections complete a TLS
-/// handshake first, so `reset` and `no_answer` rules cut the TCP stream under the TLS session
-/// as they do on the plain port.
-pub async fn serve_device_tls(
-    listener: FaultListener,
-    acceptor: TlsAcceptor,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> io::Result<()> {
-    serve_device_tls_diverting(TlsListener::new(listener, acceptor), router, shutdown).await
-}
-
-/// [`serve_device_tls`] on a listener made already (with a [`TlsListener::with_divert`]).
-pub async fn serve_device_tls_diverting(
-    listener: TlsListener<FaultListener>,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<ConnectionControl>())
-        .with_graceful_shutdown(shutdown)
-        .await
-}
-
-/// Serves `router` over TLS on `listener` until `shutdown` resolves (then waits for the
-/// requests in flight, as `axum::serve` does).
-pub async fn serve_tls<L>(
-    listener: L,
-    acceptor: TlsAcceptor,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> io::Result<()>
-where
-    L: Listener,
-    L::Addr: fmt::Debug,
-{
-    axum::serve(TlsListener::new(listener, acceptor), router).with_graceful_shutdown(shutdown).await
-}
-
 #[cfg(test)]
 mod tests {
+    use std::io;
     use std::net::SocketAddr;
+    use std::time::Duration;
+
+    use axum::Router;
 
     use axum::routing::get;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -328,9 +170,17 @@ mod tests {
         );
         let (stop, mut stopped) = watch::channel(false);
         let acceptor = certificate.acceptor().expect("acceptor");
-        let task = tokio::spawn(serve_tls(listener, acceptor, router, async move {
-            let _ = stopped.wait_for(|stopped| *stopped).await;
-        }));
+        let task = tokio::spawn(crate::connections::serve_limited(
+            listener,
+            Some(acceptor),
+            None,
+            router,
+            crate::connections::ConnectionLimits::default(),
+            crate::connections::Refusal::json("{}"),
+            async move {
+                let _ = stopped.wait_for(|stopped| *stopped).await;
+            },
+        ));
         Server { addr, stop, task }
     }
 
@@ -381,7 +231,7 @@ mod tests {
             .await
             .expect("the server stops within the step")
             .expect("the server task did not panic");
-        assert!(result.is_ok(), "serve_tls ended with {result:?}");
+        assert!(result.is_ok(), "serve_limited ended with {result:?}");
     }
 
     #[tokio::test]

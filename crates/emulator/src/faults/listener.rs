@@ -90,7 +90,8 @@ pub struct FaultStream {
 
 impl FaultStream {
     /// The handle that `reset` and `no_answer` rules abort this connection with (for a
-    /// listener that wraps [`FaultListener`], such as [`crate::tls::TlsListener`]).
+    /// server that wraps the stream, such as the TLS side of
+    /// [`crate::connections::serve_limited`]).
     pub fn control(&self) -> &ConnectionControl {
         &self.control
     }
