@@ -248,7 +248,8 @@ async def thinq_tls_api(
 class _MqttGuard:
     """The two overrides of the MQTT path, undone on exit (see the module's docs)."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int | None) -> None:
+        # None: the SDK's own port (443, ALPN x-amzn-mqtt-ca) is kept.
         self.port = port
         self.endpoints: list[str] = []
 
@@ -267,7 +268,8 @@ class _MqttGuard:
                     f"the SDK connects to {kwargs.get('endpoint')!r}: only 127.0.0.1 is allowed"
                 )
             self.endpoints.append(kwargs["endpoint"])
-            kwargs["port"] = self.port
+            if self.port is not None:
+                kwargs["port"] = self.port
             return self.original_builder(**kwargs)
 
         def no_internet(*args: Any, **kwargs: Any) -> Any:
@@ -309,19 +311,38 @@ async def _root_ca_from_the_cloud(emulator: Emulator) -> str:
 
 @asynccontextmanager
 async def thinq_mqtt_client(
-    emulator: Emulator, api: Any, client_id: str, on_message_received: Any
+    emulator: Emulator,
+    api: Any,
+    client_id: str,
+    on_message_received: Any,
+    *,
+    sdk_port: bool = False,
 ) -> AsyncIterator[Any]:
     """LG's `ThinQMQTTClient` for `api` (a `ThinQApi` from `thinq_api`), registered
     (`POST /client`), certified (a CSR signed by the cloud's CA) and connected to the emulator's
     broker, as Home Assistant prepares it; disconnected on exit. `on_message_received` gets
     `(topic, payload, dup, qos, retain, **kwargs)` on awscrt's thread. The client's
-    `devfault_endpoints` lists the hosts it connected to (always `127.0.0.1`)."""
+    `devfault_endpoints` lists the hosts it connected to (always `127.0.0.1`).
+
+    The SDK connects to port 443 with ALPN `x-amzn-mqtt-ca` (it passes `port=None`); by
+    default its port is replaced by the broker's free port. With `sdk_port=True` it is left
+    alone, for an emulator started with `thinq_tls="127.0.0.1:443"` (binding 443 needs root or
+    CAP_NET_BIND_SERVICE): the cloud's TLS listener hands the ALPN connection to the broker."""
     from thinqconnect.mqtt_client import ThinQMQTTClient
 
-    port = urllib.parse.urlsplit(emulator.thinq_mqtt_url).port
-    if port is None:
-        raise EmulatorError(f"no port in the broker's URL {emulator.thinq_mqtt_url!r}")
-    with _MqttGuard(port) as guard:
+    if sdk_port:
+        port = urllib.parse.urlsplit(emulator.thinq_tls_url).port
+        if port != 443:
+            raise EmulatorError(
+                f"sdk_port=True: the cloud's TLS listener is on {emulator.thinq_tls_url!r}, not "
+                "port 443 where the SDK connects; start the emulator with thinq_tls='127.0.0.1:443'"
+            )
+        replacement = None
+    else:
+        replacement = urllib.parse.urlsplit(emulator.thinq_mqtt_url).port
+        if replacement is None:
+            raise EmulatorError(f"no port in the broker's URL {emulator.thinq_mqtt_url!r}")
+    with _MqttGuard(replacement) as guard:
         client = ThinQMQTTClient(api, client_id, on_message_received=on_message_received)
         await client.async_init()
         if client.mqtt_server != "127.0.0.1":

@@ -302,7 +302,8 @@ class Emulator:
 
     Every option is a `serve` flag: `psk`, `auth` (none, psk, pin, psk+pin), `displays`,
     `scenario` (a path, or a dict written to a file), `seed`, `thinq_token`, `thinq_devices`,
-    `thinq_rate_limit`, `thinq_tls` (the cloud over TLS too, on a free port),
+    `thinq_rate_limit`, `thinq_tls` (the cloud over TLS too: `True` on a free port, or a
+    loopback address such as `"127.0.0.1:443"`, where LG's SDK connects MQTT by default),
     `thinq_time_scale` (washer/dryer programmes run that many times faster). The cloud's MQTT
     broker always runs, on a free port too (`thinq_mqtt_url`, its CA in `thinq_ca_file`).
     """
@@ -318,7 +319,7 @@ class Emulator:
         thinq_token: str | None = None,
         thinq_devices: int | None = None,
         thinq_rate_limit: int | None = None,
-        thinq_tls: bool = False,
+        thinq_tls: bool | str = False,
         thinq_time_scale: int | None = None,
         binary_path: str | os.PathLike[str] | None = None,
         ready_timeout: float = READY_TIMEOUT_S,
@@ -341,6 +342,13 @@ class Emulator:
             raise ValueError(
                 f"thinq_time_scale={thinq_time_scale!r} is not an integer from 1 to {2**32 - 1}"
             )
+        if isinstance(thinq_tls, str):
+            host, _, port = thinq_tls.rpartition(":")
+            if host not in ("127.0.0.1", "[::1]") or not port.isdigit() or int(port) > 65535:
+                raise ValueError(
+                    f"thinq_tls={thinq_tls!r} is not a loopback address: give True (a free "
+                    "port) or '127.0.0.1:PORT'"
+                )
         self.psk = psk
         self.auth = auth
         self.displays_wanted = displays
@@ -378,7 +386,8 @@ class Emulator:
             os.fspath(ready_file),
         ]
         if self.thinq_tls:
-            args += ["--thinq-tls", "127.0.0.1:0"]
+            tls = self.thinq_tls if isinstance(self.thinq_tls, str) else "127.0.0.1:0"
+            args += ["--thinq-tls", tls]
         for flag, value in (
             ("--psk", self.psk),
             ("--auth", self.auth),

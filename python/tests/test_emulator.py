@@ -102,6 +102,9 @@ def test_bad_options_are_refused_before_starting() -> None:
         Emulator(auth="psk-and-pin")
     with pytest.raises(ValueError, match="displays=-1"):
         Emulator(displays=-1)
+    with pytest.raises(ValueError, match="thinq_tls='0.0.0.0:443' is not a loopback address"):
+        Emulator(thinq_tls="0.0.0.0:443")
+    assert "127.0.0.1:443" in Emulator(thinq_tls="127.0.0.1:443").command("ready.json")
 
 
 def test_scenario_file_and_dict(tmp_path: Path) -> None:

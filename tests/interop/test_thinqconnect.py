@@ -677,3 +677,39 @@ async def test_mqtt_queued_after_drop(devfault: Emulator) -> None:
             message = await received.next("the queued DEVICE_STATUS after the SDK reconnects", timeout=25)
             expect_eq(home_assistant_reads(message)[3], {"airFlow": {"windStrength": "LOW"}}, "the queued report")
 
+
+
+def _why_443_is_unavailable() -> str | None:
+    """Why this process cannot serve 127.0.0.1:443 (no privilege, or the port is taken)."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", 443))
+    except OSError as error:
+        return str(error)
+    finally:
+        probe.close()
+    return None
+
+
+async def test_mqtt_on_the_sdks_own_port_443() -> None:
+    """MQTT: the SDK's own connection, port 443 with ALPN x-amzn-mqtt-ca (awsiot's default for
+    port=None), reaches the broker through the cloud's TLS listener on 127.0.0.1:443, with no
+    port override. Binding 443 needs root or CAP_NET_BIND_SERVICE (CI runs as root): without
+    it the test says so and skips."""
+    why = _why_443_is_unavailable()
+    if why is not None:
+        pytest.skip(f"127.0.0.1:443 cannot be bound here ({why}): needs root or CAP_NET_BIND_SERVICE and a free port 443")
+    with Emulator(thinq_tls="127.0.0.1:443") as emulator:
+        expect_eq(urlsplit(emulator.thinq_tls_url).port, 443, "the TLS listener's port")
+        async with sdk(emulator) as api:
+            await api.async_post_event_subscribe("ac-living-room")
+            received = Received()
+            async with thinq_mqtt_client(emulator, api, MQTT_CLIENT, on_message_received=received, sdk_port=True) as client:
+                expect(client.is_connected, "the SDK connected on 443")
+                expect_eq(client.devfault_endpoints, ["127.0.0.1"], "the endpoint the SDK connected to")
+                await api.async_post_device_control("ac-living-room", {"airFlow": {"windStrength": "LOW"}})
+                message = await received.next("DEVICE_STATUS over the 443 connection")
+                expect_eq(home_assistant_reads(message)[3], {"airFlow": {"windStrength": "LOW"}}, "the report")
+        connects = [e for e in emulator.journal("thinq-cloud", 50) if (e.api, e.http_method) == ("thinq-mqtt", "CONNECT")]
+        expect(connects, "the broker journaled the SDK's CONNECT")
