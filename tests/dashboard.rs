@@ -330,6 +330,45 @@ async fn drive(client: &Client, driver: &str, admin: SocketAddr, display: Socket
     assert_eq!(provoked["error"][0], 40801, "{provoked}");
     screenshot(client, "provocations.png").await;
 
+    // The ThinQ event path: the broker's counters and sessions, its faults with their rules,
+    // a custom event published from the form.
+    click(client, "nav a[href='#thinq-events']").await;
+    wait_text(client, "#mqtt-summary", "Broker 127.0.0.1:").await;
+    wait_text(client, "#mqtt-sessions", "No session yet").await;
+    click(client, "#mqtt-faults tr[data-key='PUBLISH no_answer'] button").await;
+    wait_text(client, "#messages", "PUBLISH no_answer, once").await;
+    let rules = admin_get(admin, "/faults").await;
+    let dropping = rules["rules"].as_array().and_then(|r| r.last()).cloned().unwrap_or_default();
+    assert_eq!(
+        (&dropping["match"]["api"], &dropping["match"]["http_method"], &dropping["action"]),
+        (&json!("thinq-mqtt"), &json!("PUBLISH"), &json!("no_answer")),
+        "{rules}"
+    );
+    assert_eq!(dropping["count"], 1, "{dropping}");
+    click(client, "#event-form button[type='submit']").await;
+    wait_text(client, "#messages", "washer-main: the event went to 0 sessions").await;
+    screenshot(client, "thinq-events.png").await;
+
+    // A CONNACK code through the fault form: the event path's codes are offered for its API.
+    click(client, "nav a[href='#faults']").await;
+    click_on(client, Locator::XPath("//select[@id='f-api']/option[.='thinq-mqtt']")).await;
+    fill(client, "#f-method", "").await;
+    fill(client, "#f-http-method", "CONNECT").await;
+    click_on(
+        client,
+        Locator::XPath("//select[@id='f-code']/option[starts-with(., '3 — Connection Refused')]"),
+    )
+    .await;
+    click(client, "#fault-form button[type='submit']").await;
+    wait_text(client, "#fault-rows", "3 Connection Refused, Server unavailable").await;
+    let rules = admin_get(admin, "/faults").await;
+    let refusing = rules["rules"].as_array().and_then(|r| r.last()).cloned().unwrap_or_default();
+    assert_eq!(
+        (&refusing["match"]["api"], &refusing["match"]["http_method"], &refusing["code"]),
+        (&json!("thinq-mqtt"), &json!("CONNECT"), &json!("3")),
+        "{rules}"
+    );
+
     // The registry, as `devfault explain` shows it, in both languages of group titles.
     click(client, "nav a[href='#registry']").await;
     fill(client, "#registry-q", "40801").await;

@@ -359,9 +359,13 @@ impl Connection {
                 let busy = Busy::start(&activity);
                 let router = router.clone();
                 async move {
+                    // In flight until its body is sent whole: a streamed answer (the
+                    // dashboard's journal events) may stay silent longer than the idle
+                    // timeout without being an idle connection.
                     let response = router.oneshot(request).await;
-                    drop(busy);
-                    response
+                    response.map(|response| {
+                        response.map(|body| axum::body::Body::new(Answering { body, _busy: busy }))
+                    })
                 }
             })
         };
@@ -422,6 +426,33 @@ struct Activity {
     touched: AtomicBool,
     started: AtomicU64,
     finished: AtomicU64,
+}
+
+/// A response body that keeps its request counted in flight ([`Busy`]) until the body is
+/// sent whole or dropped.
+struct Answering {
+    body: axum::body::Body,
+    _busy: Busy,
+}
+
+impl axum::body::HttpBody for Answering {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
 }
 
 /// A request in flight, counted in [`Activity::busy`] until dropped (answered, or the

@@ -183,6 +183,41 @@ async fn an_idle_connection_is_closed_after_the_idle_timeout_on_every_listener()
 }
 
 #[tokio::test]
+async fn a_streamed_answer_silent_past_the_idle_timeout_stays_open() {
+    let limits = ConnectionLimits {
+        idle_timeout: Duration::from_millis(300),
+        ..ConnectionLimits::default()
+    };
+    let running = start(limits).await;
+    let admin = running.admin_addr();
+    let mut events = TcpStream::connect(admin).await.unwrap();
+    let request = format!("GET /journal/events HTTP/1.1\r\nHost: {admin}\r\n\r\n");
+    events.write_all(request.as_bytes()).await.unwrap();
+    let mut head = [0u8; 512];
+    let n = tokio::time::timeout(Duration::from_secs(3), events.read(&mut head)).await.unwrap();
+    assert!(head[..n.unwrap()].starts_with(b"HTTP/1.1 200 OK"), "the stream's head");
+    // Silent for five idle timeouts (and under the stream's 15 s keep-alive comment)...
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // ...then a request to the display is journaled, and the stream still carries it.
+    let (_, display, request) = plain(&running).remove(0);
+    let mut call = TcpStream::connect(display).await.unwrap();
+    call.write_all(request.as_bytes()).await.unwrap();
+    let mut seen = Vec::new();
+    let found = tokio::time::timeout(Duration::from_secs(3), async {
+        let mut buf = [0u8; 4096];
+        while !String::from_utf8_lossy(&seen).contains("getPowerStatus") {
+            match events.read(&mut buf).await {
+                Ok(0) | Err(_) => return false,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+        true
+    })
+    .await;
+    assert_eq!(found, Ok(true), "the stream was cut: {:?}", String::from_utf8_lossy(&seen));
+}
+
+#[tokio::test]
 async fn a_silent_tls_client_is_dropped_after_the_handshake_timeout() {
     let limits = ConnectionLimits {
         handshake_timeout: Duration::from_millis(300),

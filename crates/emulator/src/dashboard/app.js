@@ -341,8 +341,17 @@ function handleEvent(block) {
 // ---- faults -----------------------------------------------------------------------------
 
 const registryCache = {};
+/** The codes a rule of `apiName` may answer: the registry's entries, or for the event path
+ *  (`thinq-mqtt`, no registry) its CONNACK return codes, from the provocation list. */
 async function registryOf(apiName) {
-  if (!registryCache[apiName]) registryCache[apiName] = (await api(`/registry?api=${apiName}`)).entries;
+  if (!registryCache[apiName]) {
+    registryCache[apiName] = apiName === MQTT_API
+      ? (await mqttProvocations()).filter((p) => /^[0-9]+$/.test(p.code)).map((p) => {
+        const reason = p.how.split(":")[0];
+        return { code: p.code, reason, message: reason };
+      })
+      : (await api(`/registry?api=${apiName}`)).entries;
+  }
   return registryCache[apiName];
 }
 
@@ -394,7 +403,7 @@ async function addRule() {
     return value;
   };
   if (rule.action === "code") {
-    if (!rule.match.api) throw new ApiError("a code rule answers a code of one API: choose bravia or thinq");
+    if (!rule.match.api) throw new ApiError("a code rule answers a code of one API: choose bravia, thinq or thinq-mqtt");
     const entries = await registryOf(rule.match.api);
     const entry = entries[Number($("f-code").value)];
     if (!entry) throw new ApiError("choose a code");
@@ -440,6 +449,48 @@ loaders.provocations = async () => {
       say(`Rule ${added.id} added: the next request to ${id} answers ${p.code}`);
     }), { "aria-label": `Provoke ${p.code} on ${id} now` })))));
 };
+
+// ---- the ThinQ event path ---------------------------------------------------------------
+
+const MQTT_API = "thinq-mqtt";
+const CLOUD_ID = "thinq-cloud";
+
+/** The event path's provocations (CONNACK codes and faults, each fault with its rule). */
+async function mqttProvocations() {
+  const apis = (await api("/provocations")).apis;
+  if (!apis[MQTT_API]) throw new ApiError("this server runs no ThinQ event path");
+  return apis[MQTT_API].provocations;
+}
+
+loaders["thinq-events"] = async () => {
+  const [cloud, provocations] = await Promise.all([api(`/devices/${CLOUD_ID}`), mqttProvocations()]);
+  const mqtt = cloud.state.mqtt;
+  $("mqtt-summary").textContent = `Broker ${mqtt.addr || "(not listening)"}; payloads ${mqtt.event_payload}; ` +
+    `${mqtt.connections} connections, ${mqtt.refused} refused; ${mqtt.events} events, ${mqtt.queued} queued for absent clients.`;
+  const yes = (flag) => (flag ? "yes" : "no");
+  replaceKeepingFocus($("mqtt-sessions"), mqtt.sessions.map((s) => el("tr", { "data-key": s.client_id },
+    el("td", {}, s.client_id), el("td", {}, yes(s.connected)), el("td", {}, yes(s.persistent)),
+    el("td", {}, yes(s.subscribed)), el("td", {}, String(s.queued)), el("td", {}, String(s.in_flight)),
+    el("td", {}, String(s.dropped)))));
+  if (!mqtt.sessions.length) {
+    $("mqtt-sessions").replaceChildren(el("tr", {}, el("td", { colspan: 7 }, "No session yet: a client connects after POST /client and POST /client/certificate.")));
+  }
+  replaceKeepingFocus($("mqtt-faults"), provocations.map((p) => el("tr", { "data-key": p.code },
+    el("td", {}, p.code), el("td", {}, p.via), el("td", { class: "how" }, p.how),
+    el("td", {}, p.rule ? button("Add once", () => attempt(`Adding the ${p.code} rule`, async () => {
+      const added = await send("POST", "/faults", { ...p.rule, count: 1 });
+      say(`Rule ${added.id} added: ${p.code}, once`);
+    }), { "aria-label": `Add the ${p.code} rule once` }) : ""))));
+};
+
+async function publishEvent() {
+  let event;
+  try { event = JSON.parse($("event-text").value); } catch (error) { throw new ApiError(`the event is not JSON: ${error.message}`); }
+  const id = $("event-device").value.trim();
+  const answer = await send("POST", `/devices/${encodeURIComponent(id)}/events`, event);
+  say(`${id}: the event went to ${answer.sent.sessions} ${answer.sent.sessions === 1 ? "session" : "sessions"}`);
+  await loaders["thinq-events"]();
+}
 
 // ---- registry ---------------------------------------------------------------------------
 
@@ -502,6 +553,7 @@ document.addEventListener("DOMContentLoaded", () => {
   on("f-action", "change", showActionFields);
   on("fault-form", "submit", () => attempt("Adding the rule", addRule));
   on("provocation-form", "submit", () => attempt("Loading provocations", loaders.provocations));
+  on("event-form", "submit", () => attempt("Publishing the event", publishEvent));
   on("registry-form", "submit", () => attempt("Searching the registry", loaders.registry));
   on("registry-lang", "change", () => attempt("Searching the registry", loaders.registry));
   showActionFields();
@@ -510,4 +562,5 @@ document.addEventListener("DOMContentLoaded", () => {
   follow();
   setInterval(() => { if (!$("devices").hidden && !document.hidden) scheduleDeviceRefresh(); }, 3000);
   setInterval(() => { if (!$("faults").hidden && !document.hidden) attempt("Refreshing rules", loaders.faults); }, 3000);
+  setInterval(() => { if (!$("thinq-events").hidden && !document.hidden) attempt("Refreshing the event path", loaders["thinq-events"]); }, 3000);
 });
