@@ -16,18 +16,32 @@ const NDJSON: &str = include_str!("data/session.ndjson");
 /// A capture of `lines` timed exchanges plus the session's failures and violations, and its
 /// report.
 fn report_of(lines: usize) -> (String, PathBuf) {
+    report_with(lines, &[])
+}
+
+/// [`report_of`] with more arguments for `check` (`--lang ja`).
+fn report_with(lines: usize, more: &[&str]) -> (String, PathBuf) {
     let mut text = many_lines(lines);
     text.push_str(NDJSON);
     let capture = scratch_file("report.ndjson", &text);
     let report = capture.with_file_name("report.html");
-    let run = devfault(&[
-        "check",
-        "--report",
-        report.to_str().expect("utf-8"),
-        capture.to_str().expect("utf-8"),
-    ]);
+    let mut args = vec!["check", "--report", report.to_str().expect("utf-8")];
+    args.extend_from_slice(more);
+    args.push(capture.to_str().expect("utf-8"));
+    let run = devfault(&args);
     assert_eq!(run.code, 2, "the session has a broken line: {run:?}");
     (std::fs::read_to_string(&report).expect("the report is written"), report)
+}
+
+#[test]
+fn the_report_names_groups_in_the_language_of_lang() {
+    let (html, _) = report_with(10, &["--lang", "ja"]);
+    assert!(
+        html.contains(
+            "<td>Volume Out of Range</td><td lang=\"ja\">audio サービスエラーコード</td>"
+        ),
+        "the group title in Japanese"
+    );
 }
 
 #[test]
@@ -41,7 +55,7 @@ fn the_report_is_one_offline_file_with_every_section() {
     assert!(html.contains("<b id=\"exchanges\">3006</b> exchanges"), "totals");
     assert!(html.contains("<b id=\"failed\">1004</b> failed"), "totals");
     // Top codes with their registry rows and advice.
-    assert!(html.contains("<tr><td>bravia 40801</td><td class=\"n\">1001</td><td>Volume Out of Range</td><td>malformed_request</td><td>never</td><td>Keep the volume within"), "codes");
+    assert!(html.contains("<tr><td>bravia 40801</td><td class=\"n\">1001</td><td>Volume Out of Range</td><td lang=\"en\">audio Service Error Code</td><td>malformed_request</td><td>never</td><td>Keep the volume within"), "codes");
     assert!(html.contains("<td>thinq abc</td>"), "ThinQ devices by id");
     assert!(
         html.contains("<td>thinq.message-id-echo</td><td class=\"violation\">violation</td>"),

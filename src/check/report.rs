@@ -11,14 +11,14 @@ use std::path::Path;
 use serde_json::json;
 
 use super::tally::{self, GroupBy, MAX_FAILED_ROWS, Tally};
-use crate::apis::Lang;
+use crate::apis::{Api, Lang};
 
 /// Rows of the code and device tables.
 const TOP: usize = 50;
 
 /// Writes the report.
-pub fn write(path: &Path, title: &str, tally: &Tally, _lang: Lang) -> std::io::Result<()> {
-    let html = render(title, tally);
+pub fn write(path: &Path, title: &str, tally: &Tally, lang: Lang) -> std::io::Result<()> {
+    let html = render(title, tally, lang);
     let mut file = std::fs::File::create(path)?;
     file.write_all(html.as_bytes())?;
     file.flush()
@@ -40,8 +40,8 @@ fn esc(text: &str) -> String {
     out
 }
 
-/// The page.
-pub fn render(title: &str, tally: &Tally) -> String {
+/// The page; `lang` is the language of the registry's group titles (`check --lang`).
+pub fn render(title: &str, tally: &Tally, lang: Lang) -> String {
     let columns = tally::timeline_columns();
     let buckets: Vec<serde_json::Value> =
         tally.timeline.buckets.iter().map(|(start, counts)| json!([start, counts])).collect();
@@ -104,7 +104,7 @@ pub fn render(title: &str, tally: &Tally) -> String {
     if codes.is_empty() {
         h.push_str("<p>No failures.</p>\n");
     } else {
-        h.push_str("<table><thead><tr><th>code</th><th class=\"n\">failures</th><th>reason</th><th>class</th><th>retry</th><th>advice</th></tr></thead><tbody>\n");
+        h.push_str("<table><thead><tr><th>code</th><th class=\"n\">failures</th><th>reason</th><th>group</th><th>class</th><th>retry</th><th>advice</th></tr></thead><tbody>\n");
         for (key, code) in codes.iter().take(TOP) {
             let (reason, class, retry, advice) = match code.entry {
                 Some(e) => {
@@ -112,12 +112,22 @@ pub fn render(title: &str, tally: &Tally) -> String {
                 }
                 None => ("(no registry row)", "", "", ""),
             };
+            // The key is `bravia 40801`: its API names the registry holding the group.
+            let registry = key.split_once(' ').and_then(|(api, _)| Api::from_prefix(api));
+            let group = match (code.entry, registry) {
+                (Some(e), Some(api)) => {
+                    api.registry().group(&e.group).map_or(e.group.as_str(), |g| g.title(lang.tag()))
+                }
+                _ => "",
+            };
             let _ = writeln!(
                 h,
-                "<tr><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td class=\"n\">{}</td><td>{}</td><td lang=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(key),
                 code.count,
                 esc(reason),
+                lang.tag(),
+                esc(group),
                 esc(class),
                 esc(retry),
                 esc(advice)

@@ -343,11 +343,11 @@ struct Live {
 }
 
 impl Live {
-    /// A new appliance of `kind`: its type's initial state, online, remote control on,
-    /// reportable, nothing subscribed.
-    fn fresh(kind: &Kind) -> Live {
+    /// A new appliance in `state` (a fleet's shares its type's template): online, remote
+    /// control on, reportable, nothing subscribed.
+    fn fresh(state: Arc<StateDoc>) -> Live {
         Live {
-            state: StateDoc::new(kind.initial.clone()),
+            state,
             online: true,
             remote: true,
             reportable: true,
@@ -810,15 +810,7 @@ impl Cloud {
         for n in 0..cloud.config.fleet {
             let index = n % templates.len();
             let kind = &kinds::all()[index];
-            let live = Live {
-                state: Arc::clone(&templates[index]),
-                online: true,
-                remote: true,
-                reportable: true,
-                push: false,
-                event: None,
-                programme: 0,
-            };
+            let live = Live::fresh(Arc::clone(&templates[index]));
             let owner = first_fleet_user + (n / 10) as u32;
             cloud.add(format!("fleet-{n:05}"), kind, format!("Fleet {n}"), (owner, None), live);
         }
@@ -876,7 +868,7 @@ impl Cloud {
                 }
             }
         };
-        let live = Live::fresh(kind);
+        let live = Live::fresh(StateDoc::new(kind.initial.clone()));
         self.add(id.to_owned(), kind, alias.unwrap_or(id).to_owned(), (index, Some(owner)), live);
         Ok(())
     }
@@ -953,7 +945,7 @@ impl Cloud {
                 kind,
                 alias.to_owned(),
                 (owner, Some(number)),
-                Live::fresh(kind),
+                Live::fresh(StateDoc::new(kind.initial.clone())),
                 hub,
             ));
             roster.insert(Arc::clone(&appliance));
