@@ -249,8 +249,9 @@ impl User {
 /// What the admin API's `POST /devices/thinq-cloud/members` takes.
 pub const REGISTER_EXAMPLE: &str = r#"{"deviceId": "washer-utility", "deviceType": "DEVICE_WASHER", "owner": 1, "alias": "Utility washer"}"#;
 
-/// The most appliances the admin API may add at run time beyond those the cloud started with
-/// (`POST /devices/thinq-cloud/members`); a reset takes them away again.
+/// The most appliances the admin API may add at run time (`POST /devices/thinq-cloud/members`),
+/// each add counted whether or not it was removed since (so the ids remembered as removed stay
+/// bounded too); a reset takes them away and starts the count again.
 pub const MAX_ADDED_APPLIANCES: usize = 10_000;
 
 /// Which appliances exist and who owns them. The admin API adds and removes appliances at run
@@ -265,6 +266,8 @@ struct Roster {
     /// Ids removed since the start: a request naming one is 1217, as for a device its user
     /// deleted.
     removed: BTreeSet<String>,
+    /// Appliances added at run time since the start, removed or not.
+    added: usize,
 }
 
 impl Roster {
@@ -934,11 +937,12 @@ impl Cloud {
                     "{id:?} stays the device its user deleted (it answers 1217): choose another id"
                 ));
             }
-            if roster.appliances.len() >= self.start.appliances.len() + MAX_ADDED_APPLIANCES {
+            if roster.added >= MAX_ADDED_APPLIANCES {
                 return Err(format!(
-                    "{MAX_ADDED_APPLIANCES} appliances were added since the start: remove some, or POST /reset"
+                    "{MAX_ADDED_APPLIANCES} appliances were added since the start (removed ones count): POST /reset starts again"
                 ));
             }
+            roster.added += 1;
             let hub = Arc::clone(&self.hub);
             let appliance = Arc::new(Appliance::new(
                 id.to_owned(),

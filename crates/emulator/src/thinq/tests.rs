@@ -337,9 +337,21 @@ fn the_roster_changes_at_run_time_and_a_reset_restores_it() {
         .expect("added again");
     assert!(cloud.appliance_of(0, "ac-living-room", Code::NOT_OWNED_DEVICE).is_ok());
 
+    // Adding and removing again and again is bounded: every add counts.
+    for n in 2..MAX_ADDED_APPLIANCES {
+        let id = format!("churn-{n}");
+        cloud.register(&json!({"deviceId": id, "deviceType": "DEVICE_DRYER"})).expect("added");
+        cloud.unregister(&id).expect("removed");
+    }
+    let full = cloud.register(&json!({"deviceId": "one-more", "deviceType": "DEVICE_DRYER"}));
+    assert!(full.map(|_| ()).unwrap_err().contains("POST /reset"));
+
     cloud.reset();
     assert_eq!(cloud.appliances().len(), start);
     assert!(cloud.appliance("ac-study").is_none(), "the added appliance is gone");
+    cloud
+        .register(&json!({"deviceId": "one-more", "deviceType": "DEVICE_DRYER"}))
+        .expect("counted anew");
     let ac = cloud.appliance("ac-living-room").expect("back");
     assert_eq!(&*ac.alias(), "Living room AC", "the household's own, not the re-added one");
     let ids: Vec<String> = cloud.members().iter().map(|m| m.id().to_owned()).collect();
