@@ -679,6 +679,33 @@ async def test_mqtt_queued_after_drop(devfault: Emulator) -> None:
 
 
 
+@running_cloud
+async def test_mqtt_lifecycle_events(devfault: Emulator) -> None:
+    """MQTT: an appliance added, renamed and removed at the admin API reaches a client that
+    asked for lifecycle events (POST /push/devices) as DEVICE_REGISTERED, DEVICE_ALIAS_CHANGED
+    and DEVICE_UNREGISTERED; GET /devices follows, and the removed one answers 1217."""
+    async with sdk(devfault) as api:
+        await api.async_post_push_devices_subscribe()
+        async with lg_mqtt_client(devfault, api, MQTT_CLIENT) as (client, received):
+            devfault.add_appliance("washer-utility", "DEVICE_WASHER", alias="Utility washer")
+            message = await received.next("DEVICE_REGISTERED")
+            expect_eq((message["pushType"], message["deviceId"], message["deviceType"], message["alias"]),
+                      ("DEVICE_REGISTERED", "washer-utility", "DEVICE_WASHER", "Utility washer"), "the registration")
+            listed = [d["deviceId"] for d in await api.async_get_device_list()]
+            expect_eq(listed[-1], "washer-utility", "GET /devices lists it")
+            washer = await build(api, WasherDevice, "washer-utility")
+            await refreshed(washer)
+            devfault.patch({"alias": "Laundry room"}, device="washer-utility")
+            message = await received.next("DEVICE_ALIAS_CHANGED")
+            expect_eq((message["pushType"], message["alias"]), ("DEVICE_ALIAS_CHANGED", "Laundry room"), "the rename")
+            devfault.remove_appliance("washer-utility")
+            message = await received.next("DEVICE_UNREGISTERED")
+            expect_eq((message["pushType"], message["deviceId"]), ("DEVICE_UNREGISTERED", "washer-utility"), "the removal")
+            with pytest.raises(ThinQAPIException) as raised:
+                await api.async_get_device_status("washer-utility")
+            expect_eq(raised.value.code, "1217", "a removed appliance")
+
+
 def _why_443_is_unavailable() -> str | None:
     """Why this process cannot serve 127.0.0.1:443 (no privilege, or the port is taken)."""
     probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -511,7 +511,8 @@ async fn answer(
             if endpoint == Endpoint::PostClientRegister {
                 room_for_a_client(&clients.registered, client, "registered")?;
                 clients.registered.insert(client.to_owned());
-                cloud.hub.register(user, client);
+                // A client that asked for lifecycle events before registering keeps them.
+                cloud.hub.register(user, client, clients.push.contains(client));
             } else if !clients.registered.remove(client) {
                 return Err(Refusal::new(
                     Code::NOT_REGISTERED_USER_IN_SERVICE,

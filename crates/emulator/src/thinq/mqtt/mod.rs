@@ -143,10 +143,11 @@ impl Hub {
         self.style.store(u8::from(style == PayloadStyle::Wrapped), Ordering::Relaxed);
     }
 
-    /// `POST /client`: `client_id` belongs to `user` (0-based; registering again is fine).
-    pub fn register(&self, user: u32, client_id: &str) {
-        let previous = lock(&self.clients)
-            .insert(client_id.to_owned(), ClientEntry { user, lifecycle: false });
+    /// `POST /client`: `client_id` belongs to `user` (0-based; registering again is fine),
+    /// with lifecycle events when it asked for them (`POST /push/devices`, before or after).
+    pub fn register(&self, user: u32, client_id: &str, lifecycle: bool) {
+        let previous =
+            lock(&self.clients).insert(client_id.to_owned(), ClientEntry { user, lifecycle });
         let mut by_user = lock(&self.by_user);
         if let Some(previous) = previous
             && let Some(set) = by_user.get_mut(&previous.user)
