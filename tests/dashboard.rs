@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
-use crate::util::scratch_file;
+use crate::util::{read_ready_file, ready_file_path, scratch_file};
 
 /// How long any one thing may take to appear on the page.
 const WAIT: Duration = Duration::from_secs(10);
@@ -67,8 +67,7 @@ fn free_port() -> u16 {
 
 /// `devfault serve` on port 0; its admin and first display addresses.
 fn start_serve() -> (Started, SocketAddr, SocketAddr) {
-    let ready = scratch_file("dashboard-ready.json", "");
-    std::fs::remove_file(&ready).expect("no stale ready file");
+    let ready = ready_file_path();
     let child = Command::new(env!("CARGO_BIN_EXE_devfault"))
         .args(["serve", "--bravia", "127.0.0.1:0", "--admin", "127.0.0.1:0"])
         .args(["--thinq", "127.0.0.1:0", "--seed", "7", "--ready-file"])
@@ -78,13 +77,7 @@ fn start_serve() -> (Started, SocketAddr, SocketAddr) {
         .spawn()
         .expect("devfault serve starts");
     let serve = Started(child);
-    let started = Instant::now();
-    while !ready.exists() {
-        assert!(started.elapsed() < Duration::from_secs(20), "devfault serve did not get ready");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let addresses: Value =
-        serde_json::from_str(&std::fs::read_to_string(&ready).expect("ready file")).expect("JSON");
+    let addresses = read_ready_file(&ready);
     let addr = |url: &Value| -> SocketAddr {
         url.as_str().expect("a url").trim_start_matches("http://").parse().expect("an address")
     };

@@ -8,13 +8,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::util::{devfault, scratch_file};
+use crate::util::{devfault, read_ready_file, ready_file_path, scratch_file};
 
 /// `devfault serve` on port 0 through `sh -c` (so a test can lower its limits first); waits
 /// for the ready file and returns the child and the addresses.
 fn serve_via_shell(prefix: &str, extra: &str) -> (Child, Value) {
-    let ready = scratch_file("ready.json", "");
-    std::fs::remove_file(&ready).expect("no stale ready file");
+    let ready = ready_file_path();
     let script = format!(
         "{prefix} exec '{}' serve --bravia 127.0.0.1:0 --thinq 127.0.0.1:0 --admin 127.0.0.1:0 --ready-file '{}' {extra}",
         env!("CARGO_BIN_EXE_devfault"),
@@ -26,13 +25,7 @@ fn serve_via_shell(prefix: &str, extra: &str) -> (Child, Value) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("serve starts");
-    let started = Instant::now();
-    while !ready.exists() && started.elapsed() < Duration::from_secs(20) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let addresses =
-        serde_json::from_str(&std::fs::read_to_string(&ready).expect("ready file")).expect("JSON");
-    (child, addresses)
+    (child, read_ready_file(&ready))
 }
 
 fn stop(child: &Child) {
@@ -90,8 +83,7 @@ fn an_admin_api_off_loopback_needs_listen_any_and_an_admin_token() {
 
 #[test]
 fn an_admin_token_guards_the_admin_api_and_the_banner_says_so() {
-    let ready = scratch_file("ready.json", "");
-    std::fs::remove_file(&ready).expect("no stale ready file");
+    let ready = ready_file_path();
     let child = Command::new(env!("CARGO_BIN_EXE_devfault"))
         .args(["serve", "--bravia", "127.0.0.1:0", "--thinq", "127.0.0.1:0"])
         .args(["--admin", "127.0.0.1:0", "--admin-token", "s3cret-token", "--ready-file"])
@@ -100,12 +92,7 @@ fn an_admin_token_guards_the_admin_api_and_the_banner_says_so() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("serve starts");
-    let started = Instant::now();
-    while !ready.exists() && started.elapsed() < Duration::from_secs(20) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let addresses: Value =
-        serde_json::from_str(&std::fs::read_to_string(&ready).expect("ready")).expect("JSON");
+    let addresses = read_ready_file(&ready);
     let admin =
         addresses["admin"].as_str().expect("admin").trim_start_matches("http://").to_owned();
     let get = |headers: &str| {

@@ -3,11 +3,9 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::Value;
-
-use crate::util::scratch_file;
+use crate::util::{read_ready_file, ready_file_path};
 
 /// One HTTP/1.1 POST over a fresh connection; the whole response as text.
 fn post(url: &str, path: &str, headers: &str, body: &str) -> String {
@@ -31,8 +29,7 @@ fn request(url: &str, method: &str, path: &str, headers: &str, body: &str) -> St
 
 #[test]
 fn serve_announces_answers_and_stops_on_sigterm() {
-    let ready = scratch_file("ready.json", "");
-    std::fs::remove_file(&ready).expect("no stale ready file");
+    let ready = ready_file_path();
     let child = Command::new(env!("CARGO_BIN_EXE_devfault"))
         .args(["serve", "--bravia", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--psk", "s3cret"])
         .args(["--thinq", "127.0.0.1:0", "--thinq-token", "thinqpat-serve-test"])
@@ -42,14 +39,8 @@ fn serve_announces_answers_and_stops_on_sigterm() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("serve starts");
-    let started = Instant::now();
-    while !ready.exists() && started.elapsed() < Duration::from_secs(20) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
     let result = std::panic::catch_unwind(|| {
-        let addresses: Value =
-            serde_json::from_str(&std::fs::read_to_string(&ready).expect("ready file"))
-                .expect("JSON");
+        let addresses = read_ready_file(&ready);
         let url = addresses["displays"][0]["url"].as_str().expect("display url").to_owned();
         assert!(url.starts_with("http://127.0.0.1:"), "{url}");
         let ok = post(

@@ -49,6 +49,30 @@ pub fn devfault_stdin(args: &[&str], input: &str) -> Run {
     }
 }
 
+/// A path for `serve --ready-file` under the test's scratch directory, with no file there yet.
+pub fn ready_file_path() -> PathBuf {
+    let ready = scratch_file("ready.json", "");
+    std::fs::remove_file(&ready).expect("no stale ready file");
+    ready
+}
+
+/// Waits (20 s at most) for `devfault serve` to write its ready file and answers its JSON: the
+/// addresses it listens on.
+pub fn read_ready_file(ready: &std::path::Path) -> serde_json::Value {
+    let started = std::time::Instant::now();
+    while !ready.exists() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "devfault serve wrote no {} within 20 s",
+            ready.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let text = std::fs::read_to_string(ready).expect("the ready file");
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("the ready file is not JSON ({e}): {text}"))
+}
+
 /// A fresh file under the test's scratch directory holding `text`.
 pub fn scratch_file(name: &str, text: &str) -> PathBuf {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
