@@ -33,6 +33,7 @@
 pub mod client;
 pub mod detect;
 pub mod endpoint;
+pub mod event;
 pub mod region;
 #[cfg(feature = "client")]
 mod resources;
