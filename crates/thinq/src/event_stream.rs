@@ -512,9 +512,14 @@ fn classify(error: ConnectionError, broker: &str) -> Error {
         | ConnectionError::MqttState(
             StateError::Unsolicited(_)
             | StateError::WrongPacket
-            | StateError::Deserialization(_)
             | StateError::InvalidState,
         ) => FailureKind::Protocol,
+        // A read that failed underneath the codec is the connection's failure, not the
+        // broker's bytes.
+        ConnectionError::MqttState(StateError::Deserialization(rumqttc::Error::Io(_))) => {
+            FailureKind::Transport
+        }
+        ConnectionError::MqttState(StateError::Deserialization(_)) => FailureKind::Protocol,
         _ => FailureKind::Transport,
     };
     Error::new(failure(kind, message).with_outcome_unknown(false).with_source(error))
@@ -610,8 +615,8 @@ impl Client {
             first_connection(&mut eventloop, &mqtt, &tx, &topic, &broker),
         )
         .await;
-        match first {
-            Ok(Ok(())) => {}
+        let lost = match first {
+            Ok(Ok(lost)) => lost,
             Ok(Err(error)) => return Err(error),
             Err(_) => {
                 return Err(Error::new(failure(
@@ -622,7 +627,7 @@ impl Client {
                     ),
                 )));
             }
-        }
+        };
         let task = tokio::spawn(run(
             eventloop,
             mqtt.clone(),
@@ -630,23 +635,33 @@ impl Client {
             topic.clone(),
             options.reconnect,
             broker,
+            lost,
         ));
         Ok(EventStream { updates: rx, mqtt, task: Some(task), client: self.clone(), topic })
     }
 }
 
 /// The first connection, up to the SUBACK; events that come before it are kept (and
-/// acknowledged) when the buffer has room.
+/// acknowledged) when the buffer has room. A failure before CONNACK 0 is the caller's error
+/// (the broker refuses, TLS fails); a connection lost after it is handed to the stream, which
+/// reconnects (`Ok(Some(why))`).
 async fn first_connection(
     eventloop: &mut EventLoop,
     mqtt: &AsyncClient,
     tx: &mpsc::Sender<Result<Update, Error>>,
     topic: &str,
     broker: &str,
-) -> Result<(), Error> {
+) -> Result<Option<Error>, Error> {
+    let mut accepted = false;
     loop {
-        match eventloop.poll().await.map_err(|e| classify(e, broker))? {
+        let polled = match eventloop.poll().await {
+            Ok(polled) => polled,
+            Err(error) if accepted => return Ok(Some(classify(error, broker))),
+            Err(error) => return Err(classify(error, broker)),
+        };
+        match polled {
             rumqttc::Event::Incoming(Incoming::ConnAck(ack)) => {
+                accepted = true;
                 let _ = tx.try_send(Ok(Update::Connected { session_present: ack.session_present }));
                 mqtt.try_subscribe(topic, QoS::AtLeastOnce)
                     .map_err(|e| usage(format!("cannot queue the SUBSCRIBE: {e}")))?;
@@ -655,7 +670,7 @@ async fn first_connection(
                 return if ack.return_codes.contains(&SubscribeReasonCode::Failure) {
                     Err(refused_subscription(topic))
                 } else {
-                    Ok(())
+                    Ok(None)
                 };
             }
             rumqttc::Event::Incoming(Incoming::Publish(publish)) => {
@@ -680,14 +695,22 @@ async fn run(
     topic: String,
     reconnect: Reconnect,
     broker: String,
+    lost: Option<Error>,
 ) {
     let mut failures = 0u32;
+    // Whether the broker acknowledged the subscription in the session it keeps.
+    let mut subscribed = lost.is_none();
+    let mut pending = lost.map(Err);
     loop {
-        match eventloop.poll().await {
+        let polled = match pending.take() {
+            Some(lost) => lost,
+            None => eventloop.poll().await.map_err(|e| classify(e, &broker)),
+        };
+        match polled {
             Ok(rumqttc::Event::Incoming(Incoming::ConnAck(ack))) => {
                 failures = 0;
-                if !ack.session_present {
-                    // The broker forgot the session: subscribe again.
+                if !ack.session_present || !subscribed {
+                    // The broker forgot the session, or never had the subscription.
                     let _ = mqtt.try_subscribe(topic.as_str(), QoS::AtLeastOnce);
                 }
                 let update = Update::Connected { session_present: ack.session_present };
@@ -703,10 +726,9 @@ async fn run(
                 // come again).
                 let _ = mqtt.try_ack(&publish);
             }
-            Ok(rumqttc::Event::Incoming(Incoming::SubAck(ack)))
-                if ack.return_codes.contains(&SubscribeReasonCode::Failure) =>
-            {
-                if tx.send(Err(refused_subscription(&topic))).await.is_err() {
+            Ok(rumqttc::Event::Incoming(Incoming::SubAck(ack))) => {
+                subscribed = !ack.return_codes.contains(&SubscribeReasonCode::Failure);
+                if !subscribed && tx.send(Err(refused_subscription(&topic))).await.is_err() {
                     break;
                 }
             }
@@ -717,7 +739,6 @@ async fn run(
                     return;
                 }
                 failures = failures.saturating_add(1);
-                let error = classify(error, &broker);
                 if reconnect.max_attempts.is_some_and(|max| failures > max) {
                     let _ = tx.send(Err(error)).await;
                     return;
