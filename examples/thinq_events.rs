@@ -28,7 +28,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let base = args.next().unwrap_or_else(|| "http://127.0.0.1:8081".to_owned());
     let admin = args.next().unwrap_or_else(|| "http://127.0.0.1:8090".to_owned());
-    let ca = reqwest::get(format!("{admin}/thinq/ca.pem")).await?.error_for_status()?.bytes().await?;
+    let ca =
+        reqwest::get(format!("{admin}/thinq/ca.pem")).await?.error_for_status()?.bytes().await?;
     let thinq = Client::builder("thinqpat-devfault-0000", "US")
         .base_url(base)
         .client_id("devfault-events-example")
@@ -52,7 +53,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut statuses = 0;
     loop {
         let Ok(update) = tokio::time::timeout(Duration::from_secs(120), events.recv()).await else {
-            return Err("no update for 2 minutes (is serve running with --thinq-time-scale?)".into());
+            return Err(
+                "no update for 2 minutes (is serve running with --thinq-time-scale?)".into()
+            );
         };
         let Some(update) = update else { break };
         match update {

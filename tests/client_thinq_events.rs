@@ -204,6 +204,42 @@ async fn a_dropped_connection_is_survived_and_what_was_queued_arrives() {
 }
 
 #[tokio::test]
+async fn mqtt_connect_to_reaches_the_broker_through_a_proxy() {
+    let server = start(None).await;
+    let broker = server.thinq().mqtt_addr.expect("a broker");
+    // A proxy in front of the broker: connections to it are forwarded.
+    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
+    let proxy_addr = proxy.local_addr().expect("bound");
+    let forwarded = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = std::sync::Arc::clone(&forwarded);
+    let forwarder = tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = proxy.accept().await {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(broker).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    let thinq = Client::builder(TOKEN, "US")
+        .base_url(format!("http://{}", server.thinq().addr))
+        .client_id("events-elsewhere")
+        .timeout(Duration::from_secs(5))
+        .add_root_certificate(server.thinq().ca_pem.clone().into_bytes())
+        .mqtt_connect_to(proxy_addr)
+        .build()
+        .expect("a valid client");
+    thinq.event_subscribe("ac-living-room", 4464).await.expect("subscribed");
+    let mut events = thinq.events().await.expect("connected through the proxy");
+    thinq.control("ac-living-room", &wind("LOW")).await.expect("accepted");
+    assert_eq!(next_event(&mut events).await.kind, Kind::Status { report: wind("LOW") });
+    assert_eq!(forwarded.load(std::sync::atomic::Ordering::SeqCst), 1, "through the proxy");
+    events.close().await.expect("closed");
+    forwarder.abort();
+}
+
+#[tokio::test]
 async fn a_refused_connect_and_a_wrong_ca_are_classified() {
     let server = start(None).await;
     admin(

@@ -34,7 +34,7 @@
 //!
 //! Bounded: the stream buffers at most [`BUFFER`] updates (a consumer that does not read
 //! holds the MQTT connection back, and the broker keeps what it cannot send); a payload over
-//! [`MAX_PAYLOAD_BYTES`](crate::event::MAX_PAYLOAD_BYTES) is an error item.
+//! [`MAX_PAYLOAD_BYTES`] is an error item.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), devfault_thinq::client::Error> {
@@ -166,6 +166,9 @@ impl Reconnect {
 }
 
 /// What the event stream yields besides errors.
+// Events are nearly every item: boxing them would allocate once per event to save room in
+// the few connection updates.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Update {
     /// An event.
@@ -510,9 +513,7 @@ fn classify(error: ConnectionError, broker: &str) -> Error {
         ConnectionError::NetworkTimeout | ConnectionError::FlushTimeout => FailureKind::Timeout,
         ConnectionError::NotConnAck(_)
         | ConnectionError::MqttState(
-            StateError::Unsolicited(_)
-            | StateError::WrongPacket
-            | StateError::InvalidState,
+            StateError::Unsolicited(_) | StateError::WrongPacket | StateError::InvalidState,
         ) => FailureKind::Protocol,
         // A read that failed underneath the codec is the connection's failure, not the
         // broker's bytes.
@@ -674,9 +675,8 @@ async fn first_connection(
                 };
             }
             rumqttc::Event::Incoming(Incoming::Publish(publish)) => {
-                if tx.try_send(decoded(&publish, topic)).is_ok() {
-                    let _ = mqtt.try_ack(&publish);
-                }
+                // Acknowledged only when buffered; otherwise it comes again on reconnect.
+                let _ = tx.try_send(decoded(&publish, topic)).map(|()| mqtt.try_ack(&publish));
             }
             _ => {}
         }
@@ -856,6 +856,28 @@ mod tests {
         let key = KeyPair::generate().expect("key");
         let csr = csr_of(&key).expect("csr");
         assert!(!csr.contains("-----") && !csr.contains('\n') && csr.len() > 100, "{csr}");
+    }
+
+    #[test]
+    fn port_443_asks_for_mqtt_by_alpn_and_other_ports_do_not() {
+        let key = KeyPair::generate().expect("key");
+        let certificate = CertificateParams::new(vec!["lg_thinq".to_owned()])
+            .expect("params")
+            .self_signed(&key)
+            .expect("certificate");
+        let config = |port, elsewhere| {
+            tls_config(
+                roots(&[]).expect("roots"),
+                certificate.der().clone(),
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+                "broker.example",
+                port,
+                elsewhere,
+            )
+            .expect("a config")
+        };
+        assert_eq!(config(443, false).alpn_protocols, [ALPN_MQTT.to_vec()]);
+        assert!(config(8883, true).alpn_protocols.is_empty());
     }
 
     #[test]
