@@ -76,6 +76,18 @@ const KINDS: &[(PushType, &str, Option<&str>, &str)] = &[
     (PushType::DeviceAliasChanged, "DEVICE_ALIAS_CHANGED", Some("alias"), "event"),
 ];
 
+/// The known `pushType` names, in the table's order (for messages that list what is
+/// accepted, and for a server that writes them), read from the one table.
+pub const PUSH_TYPE_NAMES: [&str; KINDS.len()] = {
+    let mut names = [""; KINDS.len()];
+    let mut i = 0;
+    while i < KINDS.len() {
+        names[i] = KINDS[i].1;
+        i += 1;
+    }
+    names
+};
+
 /// The envelope members of the wrapped form, in the table's order (unknown kinds use
 /// `event`).
 const WRAPPERS: &[&str] = &["event", "push"];
@@ -431,7 +443,11 @@ impl Event {
             body.insert("deviceType".into(), Value::String(device_type.clone()));
         }
         let push_type = self.push_type();
-        let member = push_type.member();
+        // An unknown kind carries nothing of its own: all its members are in `extra`.
+        let member = match self.kind {
+            Kind::Other { .. } => None,
+            _ => push_type.member(),
+        };
         let carried = match &self.kind {
             Kind::Status { report } => Some(report.clone()),
             Kind::Push { code } => Some(Value::String(code.clone())),
@@ -504,6 +520,7 @@ mod tests {
         }
         assert_eq!(PushType::parse("DEVICE_NEW"), PushType::Other("DEVICE_NEW".into()));
         assert_eq!(PushType::DevicePush.wrapper(), "push");
+        assert_eq!(PUSH_TYPE_NAMES.join(","), names.join(","));
         assert_eq!(PushType::Other("X".into()).wrapper(), "event");
     }
 
