@@ -297,3 +297,37 @@ async fn undecodable_payloads_are_error_items_and_the_stream_goes_on() {
         "said, not fatal"
     );
 }
+
+#[tokio::test]
+async fn a_stream_that_cannot_reconnect_gives_up_after_its_attempts() {
+    let server = start(None).await;
+    let thinq = Client::builder(TOKEN, "US")
+        .base_url(format!("http://{}", server.thinq().addr))
+        .client_id("events-give-up")
+        .timeout(Duration::from_secs(2))
+        .add_root_certificate(server.thinq().ca_pem.clone().into_bytes())
+        .reconnect(
+            Reconnect::new(Duration::from_millis(50), Duration::from_millis(100)).max_attempts(2),
+        )
+        .build()
+        .expect("a valid client");
+    let mut events = thinq.events().await.expect("connected");
+    assert!(matches!(next(&mut events).await, Ok(Update::Connected { .. })));
+    // The cloud goes away: its broker closes and refuses new connections.
+    drop(server);
+    let mut disconnects = 0;
+    let last = loop {
+        match next(&mut events).await {
+            Ok(Update::Disconnected { .. }) => disconnects += 1,
+            Ok(other) => panic!("unexpected {other:?}"),
+            Err(error) => break error,
+        }
+        assert!(disconnects <= 3, "more attempts than allowed");
+    };
+    // The loss and the first failed attempt are Disconnected; the second failed attempt is
+    // the last item.
+    assert_eq!(disconnects, 2);
+    assert_eq!(last.kind, FailureKind::Transport, "{last}");
+    let end = tokio::time::timeout(STEP, events.recv()).await.expect("ends promptly");
+    assert!(end.is_none(), "the stream ended");
+}

@@ -4,7 +4,8 @@
 //! Unlike LG's SDK, every failure keeps its HTTP status, a garbage body is an error rather than
 //! an escaping `JSONDecodeError`, and the live rate-limit code 1314 is filed as a rate limit
 //! with the time the hour window reopens. Each request carries a fresh `x-message-id` (a base64
-//! UUID v4) and the reply must echo it.
+//! UUID v4) and the reply must echo it. [`Client::events`] opens the MQTT event stream (see
+//! [`event_stream`](crate::event_stream)).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), devfault_thinq::client::Error> {
