@@ -261,6 +261,25 @@ async fn a_refused_connect_and_a_wrong_ca_are_classified() {
     let events = thinq.events().await.expect("connected after the refusal");
     events.close().await.expect("closed");
 
+    // A withheld SUBACK: events() gives up after the client's timeout, classified.
+    admin(
+        &server,
+        reqwest::Method::POST,
+        "/faults",
+        json!({"match": {"api": "thinq-mqtt", "http_method": "SUBSCRIBE"}, "action": "no_answer", "count": 1}),
+    )
+    .await;
+    let impatient = Client::builder(TOKEN, "US")
+        .base_url(format!("http://{}", server.thinq().addr))
+        .client_id("events-no-suback")
+        .timeout(Duration::from_secs(1))
+        .add_root_certificate(server.thinq().ca_pem.clone().into_bytes())
+        .build()
+        .expect("a valid client");
+    let err = impatient.events().await.expect_err("no SUBACK");
+    assert_eq!((err.kind, err.api), (FailureKind::Timeout, "thinq-mqtt"));
+    assert!(err.to_string().contains("no CONNACK and SUBACK within 1s"), "{err}");
+
     let untrusting = client(&server, "events-wrong-ca", false);
     let err = untrusting.events().await.expect_err("the cloud's CA is not trusted");
     assert_eq!(

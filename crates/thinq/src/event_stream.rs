@@ -161,7 +161,7 @@ impl Reconnect {
         let full = self.min_delay.saturating_mul(1 << doublings).min(self.max_delay);
         let random = crate::client::random_bytes()
             .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-        full / 2 + (full / 2).mul_f64(f64::from(random) / f64::from(u32::MAX))
+        (full / 2).saturating_add((full / 2).mul_f64(f64::from(random) / f64::from(u32::MAX)))
     }
 }
 
@@ -806,6 +806,8 @@ mod tests {
             let full = Duration::from_secs(full);
             assert!(delay >= full / 2 && delay <= full, "attempt {attempt}: {delay:?} of {full:?}");
         }
+        let huge = Reconnect::new(Duration::MAX, Duration::MAX);
+        assert!(huge.delay(u32::MAX) >= Duration::MAX / 2, "saturates, no overflow");
         let odd = Reconnect::new(Duration::from_secs(3), Duration::from_secs(1)).max_attempts(2);
         assert!(odd.delay(9) <= Duration::from_secs(3) && odd.max_attempts == Some(2));
     }
