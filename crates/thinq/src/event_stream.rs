@@ -29,12 +29,15 @@
 //! `thinq-mqtt` for the MQTT part: a CONNACK refusal is kind `api` with the return code
 //! (`"5"`, not authorized); a broker certificate from another CA is `transport` with class
 //! `authentication` and advice `never`; a payload that does not decode is an `Err` item
-//! (`unreadable` or `protocol`, naming what is wrong) and the stream goes on. A refusal or a
-//! TLS failure of the first connection is the error of [`Client::events`] itself.
+//! (`unreadable` or `protocol`, naming what is wrong) and the stream goes on. A refusal, a
+//! TLS failure or a missing CONNACK or SUBACK on the first connection is the error of
+//! [`Client::events`] itself; a first connection lost after CONNACK 0 is the stream's to
+//! retry.
 //!
 //! Bounded: the stream buffers at most [`BUFFER`] updates (a consumer that does not read
 //! holds the MQTT connection back, and the broker keeps what it cannot send); a payload over
-//! [`MAX_PAYLOAD_BYTES`] is an error item.
+//! [`MAX_PAYLOAD_BYTES`] is an error item, and a packet over that plus 4 KiB (more than AWS
+//! IoT ever sends) is refused by the MQTT client, which drops the connection.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), devfault_thinq::client::Error> {
