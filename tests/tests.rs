@@ -6,6 +6,7 @@ mod check_stream;
 mod cli;
 mod client_bravia;
 mod client_thinq;
+mod client_thinq_events;
 mod dashboard;
 mod decode;
 mod hardening;

@@ -4,7 +4,8 @@
 //! Unlike LG's SDK, every failure keeps its HTTP status, a garbage body is an error rather than
 //! an escaping `JSONDecodeError`, and the live rate-limit code 1314 is filed as a rate limit
 //! with the time the hour window reopens. Each request carries a fresh `x-message-id` (a base64
-//! UUID v4) and the reply must echo it.
+//! UUID v4) and the reply must echo it. [`Client::events`] opens the MQTT event stream (see
+//! [`event_stream`](crate::event_stream)).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), devfault_thinq::client::Error> {
@@ -35,6 +36,8 @@ use crate::endpoint::{Endpoint, Method};
 use crate::region::Region;
 use crate::wire::{self, ResponseBody};
 
+use crate::event_stream::EventOptions;
+pub use crate::event_stream::{DEFAULT_KEEP_ALIVE, EventStream, Reconnect, Update};
 pub use crate::resources::{Profile, Property, State, command};
 
 /// The API id failures carry.
@@ -58,6 +61,7 @@ pub struct ClientBuilder {
     policy: RetryPolicy,
     root_certificates: Vec<Vec<u8>>,
     connect_to: Option<std::net::SocketAddr>,
+    events: EventOptions,
 }
 
 /// The token stays out of logs.
@@ -109,6 +113,28 @@ impl ClientBuilder {
     /// base URL stays `https://api-{region}.lgthinq.com/`.
     pub fn connect_to(mut self, addr: std::net::SocketAddr) -> ClientBuilder {
         self.connect_to = Some(addr);
+        self
+    }
+
+    /// Connects the event stream ([`Client::events`]) to `addr` instead of the host and port
+    /// `/route` names, still checking the broker's certificate for that host (an emulator
+    /// serving a real broker name, a proxy). IPv4 only: the MQTT client names its peer by text.
+    pub fn mqtt_connect_to(mut self, addr: std::net::SocketAddr) -> ClientBuilder {
+        self.events.connect_to = Some(addr);
+        self
+    }
+
+    /// How the event stream reconnects. Default [`Reconnect::default`]: 5 s doubling to 60 s,
+    /// for ever, as LG's SDK does.
+    pub fn reconnect(mut self, reconnect: Reconnect) -> ClientBuilder {
+        self.events.reconnect = reconnect;
+        self
+    }
+
+    /// The MQTT keep-alive of the event stream, 1 s to 65535 s. Default
+    /// [`DEFAULT_KEEP_ALIVE`] (AWS IoT raises anything shorter to 30 s).
+    pub fn mqtt_keep_alive(mut self, keep_alive: Duration) -> ClientBuilder {
+        self.events.keep_alive = keep_alive;
         self
     }
 
@@ -179,6 +205,21 @@ impl ClientBuilder {
                 http = http.resolve(&host, addr);
             }
         }
+        let keep_alive = self.events.keep_alive;
+        if !(Duration::from_secs(1)..=Duration::from_secs(u64::from(u16::MAX)))
+            .contains(&keep_alive)
+        {
+            return Err(usage(format!(
+                "MQTT keep-alive {keep_alive:?} is outside 1 s to 65535 s (a whole number of seconds on the wire)"
+            )));
+        }
+        if let Some(addr) = self.events.connect_to
+            && addr.is_ipv6()
+        {
+            return Err(usage(format!(
+                "mqtt_connect_to {addr} is IPv6; the MQTT client names its peer by text, give an IPv4 address"
+            )));
+        }
         let http = http.build().map_err(|e| usage(format!("cannot build the HTTP client: {e}")))?;
         let client_id = match self.client_id {
             Some(id) => id,
@@ -193,6 +234,9 @@ impl ClientBuilder {
                 client_id,
                 region,
                 policy: self.policy,
+                timeout: self.timeout,
+                root_certificates: self.root_certificates,
+                events: self.events,
             }),
         })
     }
@@ -204,7 +248,7 @@ pub struct Client {
     inner: Arc<Inner>,
 }
 
-struct Inner {
+pub(crate) struct Inner {
     http: reqwest::Client,
     base: String,
     token: String,
@@ -212,6 +256,11 @@ struct Inner {
     client_id: String,
     region: Region,
     policy: RetryPolicy,
+    /// The time one attempt may take; the event stream's connection steps too.
+    pub(crate) timeout: Duration,
+    /// The roots added by the builder, which the event stream trusts too.
+    pub(crate) root_certificates: Vec<Vec<u8>>,
+    pub(crate) events: EventOptions,
 }
 
 /// The token stays out of logs.
@@ -303,6 +352,7 @@ impl Client {
             policy: RetryPolicy::default(),
             root_certificates: Vec::new(),
             connect_to: None,
+            events: EventOptions::default(),
         }
     }
 
@@ -319,6 +369,10 @@ impl Client {
     /// The `x-client-id` sent.
     pub fn client_id(&self) -> &str {
         &self.inner.client_id
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
     }
 
     /// `GET /route`.
@@ -667,7 +721,7 @@ fn segment(device_id: &str) -> Result<&str, Error> {
 }
 
 /// 16 random bytes from the operating system.
-fn random_bytes() -> Result<[u8; 16], getrandom::Error> {
+pub(crate) fn random_bytes() -> Result<[u8; 16], getrandom::Error> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes)?;
     Ok(bytes)
@@ -738,7 +792,7 @@ pub struct Error {
 }
 
 impl Error {
-    fn new(failure: Failure) -> Error {
+    pub(crate) fn new(failure: Failure) -> Error {
         Error { failure: Box::new(failure) }
     }
 

@@ -33,6 +33,9 @@
 pub mod client;
 pub mod detect;
 pub mod endpoint;
+pub mod event;
+#[cfg(feature = "client")]
+pub mod event_stream;
 pub mod region;
 #[cfg(feature = "client")]
 mod resources;

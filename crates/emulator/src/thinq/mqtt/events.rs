@@ -8,9 +8,14 @@
 //! (`{"messageId","timestamp","event":{…}}`, `"push":{…}` for DEVICE_PUSH); that form is the
 //! quirk [`PayloadStyle::Wrapped`] (admin `PATCH /devices/thinq-cloud {"event_payload":
 //! "wrapped"}`), which breaks Home Assistant as it would if LG switched.
+//!
+//! Payloads are written by [`devfault_thinq::event`], the encoder the Rust client decodes
+//! with, so the cloud and the client share one definition of each kind (its `pushType`, the
+//! member it carries, the envelope member of the wrapped form).
 
 use std::time::SystemTime;
 
+use devfault_thinq::event::{self as wire_event, Form, Kind, PushType};
 use devfault_thinq::wire::format_timestamp;
 use serde_json::{Map, Value, json};
 
@@ -57,16 +62,18 @@ impl PayloadStyle {
     pub fn parse(name: &str) -> Option<PayloadStyle> {
         [PayloadStyle::Flat, PayloadStyle::Wrapped].into_iter().find(|s| s.as_str() == name)
     }
+
+    /// The encoder's form for this style.
+    pub fn form(self) -> Form {
+        match self {
+            PayloadStyle::Flat => Form::Flat,
+            PayloadStyle::Wrapped => Form::Wrapped,
+        }
+    }
 }
 
-/// The kinds of event, as `pushType` names them.
-pub const PUSH_TYPES: &[&str] = &[
-    "DEVICE_STATUS",
-    "DEVICE_PUSH",
-    "DEVICE_REGISTERED",
-    "DEVICE_UNREGISTERED",
-    "DEVICE_ALIAS_CHANGED",
-];
+/// The kinds of event, as `pushType` names them: the names of the encoder's one table.
+pub const PUSH_TYPES: &[&str] = &wire_event::PUSH_TYPE_NAMES;
 
 /// An event about one appliance: its `pushType`, and the members it adds (`report`,
 /// `pushCode`, `alias`).
@@ -104,31 +111,55 @@ impl Event {
         }
     }
 
-    /// The payload for the users `users`, written in `style`.
+    /// The payload for the users `users`, written in `style` by the shared encoder.
     pub fn payload(&self, users: &[String], style: PayloadStyle, message_id: &str) -> Vec<u8> {
-        let timestamp = format_timestamp(SystemTime::now());
-        let mut body = Map::new();
-        body.insert("pushType".into(), json!(self.push_type));
-        body.insert("serviceId".into(), json!(SERVICE_ID));
-        body.insert("deviceId".into(), json!(self.device_id));
-        if let Some(device_type) = &self.device_type {
-            body.insert("deviceType".into(), json!(device_type));
-        }
-        for (key, value) in &self.extra {
-            body.insert(key.clone(), value.clone());
-        }
-        body.insert("userList".into(), json!(users));
-        let value = match style {
-            PayloadStyle::Flat => {
-                body.insert("timestamp".into(), json!(timestamp));
-                Value::Object(body)
-            }
-            PayloadStyle::Wrapped => {
-                let member = if self.push_type == "DEVICE_PUSH" { "push" } else { "event" };
-                json!({"messageId": message_id, "timestamp": timestamp, member: body})
-            }
+        let mut extra = self.extra.clone();
+        let kind = typed_kind(&self.push_type, &mut extra);
+        let event = wire_event::Event {
+            kind,
+            device_id: self.device_id.clone(),
+            device_type: self.device_type.clone(),
+            service_id: Some(SERVICE_ID.to_owned()),
+            user_list: users.to_vec(),
+            timestamp: Some(format_timestamp(SystemTime::now())),
+            message_id: Some(message_id.to_owned()),
+            form: style.form(),
+            extra,
         };
-        serde_json::to_vec(&value).unwrap_or_default()
+        event.encode(style.form())
+    }
+}
+
+/// The typed kind of `push_type`, taking the member it carries out of `extra`. A member
+/// missing or of the wrong type (a custom event from the admin API may be anything) leaves the
+/// event an untyped [`Kind::Other`] with every member as given, so it is written as asked.
+fn typed_kind(push_type: &str, extra: &mut Map<String, Value>) -> Kind {
+    let known = PushType::parse(push_type);
+    let text = |extra: &Map<String, Value>, member: &str| {
+        extra.get(member).and_then(Value::as_str).map(str::to_owned)
+    };
+    let kind = match &known {
+        PushType::DeviceStatus => extra
+            .get("report")
+            .filter(|r| !r.is_null())
+            .cloned()
+            .map(|report| Kind::Status { report }),
+        PushType::DevicePush => text(extra, "pushCode").map(|code| Kind::Push { code }),
+        PushType::DeviceAliasChanged => {
+            text(extra, "alias").map(|alias| Kind::AliasChanged { alias })
+        }
+        PushType::DeviceRegistered => Some(Kind::Registered),
+        PushType::DeviceUnregistered => Some(Kind::Unregistered),
+        PushType::Other(_) => None,
+    };
+    match kind {
+        Some(kind) => {
+            if let Some(member) = known.member() {
+                extra.remove(member);
+            }
+            kind
+        }
+        None => Kind::Other { push_type: push_type.to_owned() },
     }
 }
 
@@ -233,5 +264,25 @@ mod tests {
             serde_json::from_slice(&push.payload(&[], PayloadStyle::Wrapped, "m")).expect("JSON");
         assert_eq!(wrapped["push"]["pushCode"], "WASHING_IS_COMPLETE");
         assert!(wrapped.get("deviceId").is_none(), "{wrapped}");
+    }
+
+    #[test]
+    fn payloads_decode_with_the_clients_decoder_in_both_styles() {
+        let status = Event::status("ac", "DEVICE_AIR_CONDITIONER", json!({"airFlow": {}}));
+        let users = ["devfault-user-1".to_owned()];
+        for style in [PayloadStyle::Flat, PayloadStyle::Wrapped] {
+            let event = wire_event::Event::decode(&status.payload(&users, style, "m-1"))
+                .expect("the client reads it");
+            assert_eq!(event.kind, Kind::Status { report: json!({"airFlow": {}}) });
+            assert_eq!((event.form, event.user_list.as_slice()), (style.form(), &users[..]));
+            assert_eq!(event.service_id.as_deref(), Some(SERVICE_ID));
+        }
+        // A custom event whose member does not fit its kind is written as given.
+        let mut odd = Event::push("w", "DEVICE_WASHER", "");
+        odd.extra.insert("pushCode".into(), json!(7));
+        let flat: Value =
+            serde_json::from_slice(&odd.payload(&[], PayloadStyle::Flat, "m")).expect("JSON");
+        assert_eq!((&flat["pushType"], &flat["pushCode"]), (&json!("DEVICE_PUSH"), &json!(7)));
+        assert_eq!(PUSH_TYPES.len(), 5);
     }
 }
