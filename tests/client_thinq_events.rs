@@ -134,12 +134,12 @@ async fn a_washer_cycle_ends_in_a_typed_push() {
 }
 
 #[tokio::test]
-async fn a_rename_yields_alias_changed_after_push_devices_subscribe() {
+async fn lifecycle_events_arrive_typed_after_push_devices_subscribe() {
     let server = start(None).await;
     let thinq = client(&server, "events-lifecycle", true);
-    // After events(): the cloud keeps the choice on the registered client.
-    let mut events = thinq.events().await.expect("connected");
+    // Before events() registers the client (POST /client): the cloud keeps the choice.
     thinq.push_devices_subscribe().await.expect("lifecycle events");
+    let mut events = thinq.events().await.expect("connected");
     admin(
         &server,
         reqwest::Method::PATCH,
@@ -151,6 +151,21 @@ async fn a_rename_yields_alias_changed_after_push_devices_subscribe() {
     assert_eq!(event.push_type(), PushType::DeviceAliasChanged);
     assert_eq!(event.kind, Kind::AliasChanged { alias: "Pantry fridge".into() });
     assert_eq!(event.device_id, "fridge-kitchen");
+
+    let spec = json!({"deviceId": "washer-utility", "deviceType": "DEVICE_WASHER"});
+    admin(&server, reqwest::Method::POST, "/devices/thinq-cloud/members", spec).await;
+    let event = next_event(&mut events).await;
+    assert_eq!((event.kind, event.device_id.as_str()), (Kind::Registered, "washer-utility"));
+    assert_eq!(event.device_type.as_deref(), Some("DEVICE_WASHER"));
+    assert_eq!(event.extra.get("alias"), Some(&json!("washer-utility")), "{:?}", event.extra);
+    let listed = thinq.devices().await.expect("GET /devices");
+    assert!(listed.iter().any(|d| d.device_id == "washer-utility"), "listed");
+
+    admin(&server, reqwest::Method::DELETE, "/devices/washer-utility", Value::Null).await;
+    let event = next_event(&mut events).await;
+    assert_eq!((event.kind, event.device_id.as_str()), (Kind::Unregistered, "washer-utility"));
+    let gone = thinq.state("washer-utility").await.expect_err("removed");
+    assert_eq!(gone.code().map(|c| c.as_u16()), Some(1217), "{gone}");
 }
 
 #[tokio::test]

@@ -65,8 +65,8 @@ fn free_port() -> u16 {
     listener.local_addr().expect("its address").port()
 }
 
-/// `devfault serve` on port 0; its admin and first display addresses.
-fn start_serve() -> (Started, SocketAddr, SocketAddr) {
+/// `devfault serve` on port 0; its admin and first display addresses, and its ready file.
+fn start_serve() -> (Started, SocketAddr, SocketAddr, Value) {
     let ready = ready_file_path();
     let child = Command::new(env!("CARGO_BIN_EXE_devfault"))
         .args(["serve", "--bravia", "127.0.0.1:0", "--admin", "127.0.0.1:0"])
@@ -81,7 +81,8 @@ fn start_serve() -> (Started, SocketAddr, SocketAddr) {
     let addr = |url: &Value| -> SocketAddr {
         url.as_str().expect("a url").trim_start_matches("http://").parse().expect("an address")
     };
-    (serve, addr(&addresses["admin"]), addr(&addresses["displays"][0]["url"]))
+    let (admin, display) = (addr(&addresses["admin"]), addr(&addresses["displays"][0]["url"]));
+    (serve, admin, display, addresses)
 }
 
 /// chromedriver on a free loopback port, once it answers `/status`.
@@ -224,7 +225,7 @@ async fn the_dashboard_shows_and_steers_the_devices_in_chromium() {
         );
         return;
     };
-    let (_serve, admin, display) = start_serve();
+    let (_serve, admin, display, ready) = start_serve();
     let (_chromedriver, driver_url) = start_chromedriver(&driver).await;
     // A fresh profile per run, under this run's scratch directory.
     let marker = scratch_file("chromium-profile", "");
@@ -242,14 +243,31 @@ async fn the_dashboard_shows_and_steers_the_devices_in_chromium() {
         builder.capabilities(capabilities);
     }
     let client = builder.connect(&driver_url).await.expect("a chromium session");
-    let outcome =
-        tokio::time::timeout(Duration::from_secs(90), drive(&client, &driver_url, admin, display))
-            .await;
+    // On a task of its own, so that a failed step still ends the browser: a panic that
+    // unwound past `close` left chromium running after the test.
+    let driving = {
+        let (client, driver_url) = (client.clone(), driver_url.clone());
+        tokio::spawn(async move {
+            let steps = drive(&client, &driver_url, admin, display, &ready);
+            tokio::time::timeout(Duration::from_secs(90), steps).await
+        })
+    };
+    let outcome = driving.await;
     let _ = client.close().await;
-    outcome.expect("the dashboard test finishes within 90 s");
+    match outcome {
+        Ok(finished) => finished.expect("the dashboard test finishes within 90 s"),
+        Err(failed) if failed.is_panic() => std::panic::resume_unwind(failed.into_panic()),
+        Err(failed) => panic!("the dashboard steps did not finish: {failed}"),
+    }
 }
 
-async fn drive(client: &Client, driver: &str, admin: SocketAddr, display: SocketAddr) {
+async fn drive(
+    client: &Client,
+    driver: &str,
+    admin: SocketAddr,
+    display: SocketAddr,
+    ready: &Value,
+) {
     let base = format!("http://{admin}/");
     client.goto(&base).await.expect("the page loads");
 
@@ -325,9 +343,26 @@ async fn drive(client: &Client, driver: &str, admin: SocketAddr, display: Socket
 
     // The ThinQ event path: the broker's counters and sessions, its faults with their rules,
     // a custom event published from the form.
+    // A session of the Rust client's event stream is listed, connected and subscribed.
+    let thinq = &ready["thinq"];
+    let ca = std::fs::read(thinq["ca_pem"].as_str().expect("the CA's path")).expect("the CA");
+    let events =
+        devfault_thinq::client::Client::builder(thinq["token"].as_str().expect("a token"), "US")
+            .base_url(thinq["url"].as_str().expect("the cloud's URL"))
+            .client_id("dashboard-events")
+            .add_root_certificate(ca)
+            .build()
+            .expect("a client")
+            .events()
+            .await
+            .expect("an event stream");
     click(client, "nav a[href='#thinq-events']").await;
     wait_text(client, "#mqtt-summary", "Broker 127.0.0.1:").await;
-    wait_text(client, "#mqtt-sessions", "No session yet").await;
+    let row = wait_text(client, "#mqtt-sessions tr[data-key='dashboard-events']", "yes").await;
+    assert!(
+        row.starts_with("dashboard-events yes yes yes 0"),
+        "connected, persistent, subscribed: {row}"
+    );
     click(client, "#mqtt-faults tr[data-key='PUBLISH no_answer'] button").await;
     wait_text(client, "#messages", "PUBLISH no_answer, once").await;
     let rules = admin_get(admin, "/faults").await;
@@ -341,6 +376,7 @@ async fn drive(client: &Client, driver: &str, admin: SocketAddr, display: Socket
     click(client, "#event-form button[type='submit']").await;
     wait_text(client, "#messages", "washer-main: the event went to 0 sessions").await;
     screenshot(client, "thinq-events.png").await;
+    events.close().await.expect("closed");
 
     // A CONNACK code through the fault form: the event path's codes are offered for its API.
     click(client, "nav a[href='#faults']").await;
