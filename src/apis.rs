@@ -47,22 +47,5 @@ impl Api {
     }
 }
 
-/// Language of group titles.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, ValueEnum)]
-pub enum Lang {
-    /// English (both vendors' pages).
-    #[default]
-    En,
-    /// Japanese (the BRAVIA page's Japanese edition; ThinQ falls back to English).
-    Ja,
-}
-
-impl Lang {
-    /// The language tag used by group titles.
-    pub fn tag(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Ja => "ja",
-        }
-    }
-}
+/// Language of group titles: the one of devfault-core (a clap value with its `clap` feature).
+pub use devfault_core::Lang;

@@ -3,7 +3,7 @@
 //! shows them (the emulator sits below the CLI and has neither).
 
 use devfault_core::{Entry, Registry};
-use devfault_emulator::dashboard::{self, Explainer};
+use devfault_emulator::dashboard::Explainer;
 use devfault_emulator::journal::JournalEntry;
 use serde_json::{Value, json};
 
@@ -17,18 +17,10 @@ use crate::render::{self, Style};
 #[derive(Clone, Copy, Debug)]
 pub struct CliExplainer;
 
-fn lang_of(lang: dashboard::Lang) -> Lang {
-    match lang {
-        dashboard::Lang::En => Lang::En,
-        dashboard::Lang::Ja => Lang::Ja,
-    }
-}
-
 impl Explainer for CliExplainer {
-    fn diagnose(&self, entry: &JournalEntry, lang: dashboard::Lang) -> Option<Value> {
+    fn diagnose(&self, entry: &JournalEntry, lang: Lang) -> Option<Value> {
         let response = entry.response.as_ref()?;
         let api = Api::ALL.into_iter().find(|api| api.id() == entry.api)?;
-        let lang = lang_of(lang);
         let headers: Vec<(String, String)> =
             response.headers.iter().map(|(n, v)| (n.clone(), v.clone())).collect();
         let message_id = entry.request.headers.get("x-message-id").map(String::as_str);
@@ -61,12 +53,7 @@ impl Explainer for CliExplainer {
         Some(value)
     }
 
-    fn registry(
-        &self,
-        api: Option<&str>,
-        query: &str,
-        lang: dashboard::Lang,
-    ) -> Result<Vec<Value>, String> {
+    fn registry(&self, api: Option<&str>, query: &str, lang: Lang) -> Result<Vec<Value>, String> {
         let forced =
             match api {
                 Some(id) => Some(Api::from_prefix(id).ok_or_else(|| {
@@ -74,7 +61,6 @@ impl Explainer for CliExplainer {
                 })?),
                 None => None,
             };
-        let lang = lang_of(lang);
         let found = if query.trim().is_empty() {
             Api::selected(forced)
                 .into_iter()
@@ -170,7 +156,7 @@ mod tests {
     #[test]
     fn a_journal_entry_is_diagnosed_as_decode_does() {
         let entry = entry_with("bravia", 200, r#"{"error":[40801,"Volume Out of Range"],"id":2}"#);
-        let value = CliExplainer.diagnose(&entry, dashboard::Lang::Ja).expect("a diagnosis");
+        let value = CliExplainer.diagnose(&entry, Lang::Ja).expect("a diagnosis");
         assert_eq!(value["code"], "40801");
         assert_eq!(value["outcome"], "error");
         assert_eq!(value["entry"]["group"], "audio サービスエラーコード");
@@ -179,27 +165,25 @@ mod tests {
         assert!(!text.contains('\u{1b}'), "no terminal styling: {text:?}");
         let mut unanswered = entry_with("bravia", 200, "{}");
         unanswered.response = None;
-        assert_eq!(CliExplainer.diagnose(&unanswered, dashboard::Lang::En), None);
+        assert_eq!(CliExplainer.diagnose(&unanswered, Lang::En), None);
     }
 
     #[test]
     fn the_registry_is_searched_by_code_and_by_text() {
-        let by_code =
-            CliExplainer.registry(Some("bravia"), "40801", dashboard::Lang::En).expect("found");
+        let by_code = CliExplainer.registry(Some("bravia"), "40801", Lang::En).expect("found");
         assert_eq!(by_code.len(), 1);
         assert_eq!(by_code[0]["reason"], "Volume Out of Range");
         let text = by_code[0]["text"].as_str().expect("text");
         assert!(text.starts_with("bravia 40801 — Volume Out of Range\n"), "{text}");
-        let by_text =
-            CliExplainer.registry(None, "volume out", dashboard::Lang::En).expect("found");
+        let by_text = CliExplainer.registry(None, "volume out", Lang::En).expect("found");
         assert!(by_text.iter().any(|e| e["code"] == 40801), "{by_text:?}");
-        let all = CliExplainer.registry(Some("thinq"), "", dashboard::Lang::En).expect("all");
+        let all = CliExplainer.registry(Some("thinq"), "", Lang::En).expect("all");
         assert_eq!(all.len(), devfault_thinq::registry().entries().len());
-        let error = CliExplainer.registry(Some("sonos"), "1", dashboard::Lang::En).unwrap_err();
+        let error = CliExplainer.registry(Some("sonos"), "1", Lang::En).unwrap_err();
         assert!(error.contains("\"sonos\""), "{error}");
         assert!(
             CliExplainer
-                .registry(None, "no such words anywhere", dashboard::Lang::En)
+                .registry(None, "no such words anywhere", Lang::En)
                 .expect("read")
                 .is_empty()
         );

@@ -157,6 +157,44 @@ impl From<&EntryDef> for Entry {
     }
 }
 
+/// A language of the registries' group titles: BRAVIA's page has an English and a Japanese
+/// edition, ThinQ's English only (a Japanese title falls back to English). The CLI's `--lang`
+/// and the admin API's `?lang=` both read it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum Lang {
+    /// English (both vendors' pages).
+    #[default]
+    En,
+    /// Japanese (the BRAVIA page's Japanese edition; ThinQ falls back to English).
+    Ja,
+}
+
+impl Lang {
+    /// Every language, in the order `--help` lists them.
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Ja];
+
+    /// The language tag group titles are keyed by (`en`, `ja`).
+    pub const fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ja => "ja",
+        }
+    }
+}
+
+/// `en` or `ja`; the error names the value and what is accepted.
+impl std::str::FromStr for Lang {
+    type Err = String;
+
+    fn from_str(tag: &str) -> Result<Lang, String> {
+        Lang::ALL
+            .into_iter()
+            .find(|lang| lang.tag() == tag)
+            .ok_or_else(|| format!("{tag:?} is not a language here; give en or ja"))
+    }
+}
+
 /// A section of the document that lists codes, with its title in each language it has.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Group {
@@ -167,7 +205,8 @@ pub struct Group {
 }
 
 impl Group {
-    /// The title in `lang`, or the English one when the document has no such edition.
+    /// The title in `lang` (a [`Lang::tag`]), or the English one when the document has no
+    /// such edition.
     pub fn title(&self, lang: &str) -> &str {
         self.titles
             .get(lang)
@@ -180,6 +219,19 @@ impl Group {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn languages_parse_by_tag_and_name_a_wrong_one() {
+        for lang in Lang::ALL {
+            assert_eq!(lang.tag().parse::<Lang>(), Ok(lang));
+        }
+        assert_eq!(
+            "fr".parse::<Lang>(),
+            Err("\"fr\" is not a language here; give en or ja".into())
+        );
+        let group = Group { id: "x".into(), titles: [("en".to_owned(), "X".to_owned())].into() };
+        assert_eq!(group.title(Lang::Ja.tag()), "X", "no Japanese edition: English");
+    }
 
     fn templated() -> Entry {
         Entry::from(&EntryDef {

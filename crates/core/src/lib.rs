@@ -26,7 +26,7 @@ mod toml_file;
 
 pub use area::{Area, CodeError, CodeErrorReason, CodeFormat, CodeSpace};
 pub use class::{Class, Retry, Source, UnknownName};
-pub use entry::{Entry, EntryDef, Group, TemplateError};
+pub use entry::{Entry, EntryDef, Group, Lang, TemplateError};
 pub use failure::{Failure, FailureKind, Reopen};
 pub use finding::{Finding, Severity};
 pub use http_message::{HttpParseError, HttpResponse, has_status_line, parse_response};

@@ -53,32 +53,12 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; st
 /// journal's default capacity.
 const MAX_REPLAY: usize = crate::journal::Journal::DEFAULT_CAPACITY;
 
-/// The language of registry group titles.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
-pub enum Lang {
-    /// English.
-    #[default]
-    En,
-    /// Japanese (BRAVIA's Japanese edition; ThinQ falls back to English).
-    Ja,
-}
+/// The language of registry group titles (`?lang=en|ja`).
+pub use devfault_core::Lang;
 
-impl Lang {
-    /// The language tag (`en`, `ja`).
-    pub fn tag(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Ja => "ja",
-        }
-    }
-
-    fn parse(tag: &str) -> Result<Lang, String> {
-        match tag {
-            "en" => Ok(Lang::En),
-            "ja" => Ok(Lang::Ja),
-            other => Err(format!("lang={other:?} is not a language here; give en or ja")),
-        }
-    }
+/// The `?lang=` value, the error naming it.
+fn parse_lang(tag: &str) -> Result<Lang, String> {
+    tag.parse().map_err(|why| format!("lang={why}"))
 }
 
 /// What the admin API asks of the layer above for the dashboard: the diagnosis of a journal
@@ -253,7 +233,7 @@ pub(crate) async fn journal_entry(
 ) -> Response {
     let lang = match params
         .map_err(|r| r.body_text())
-        .and_then(|Query(p)| p.lang.as_deref().map_or(Ok(Lang::En), Lang::parse))
+        .and_then(|Query(p)| p.lang.as_deref().map_or(Ok(Lang::En), parse_lang))
     {
         Ok(lang) => lang,
         Err(message) => return bad_request(format!("{message}; this takes ?lang=en|ja")),
@@ -309,7 +289,7 @@ pub(crate) async fn registry(
     {
         return bad_request(format!("api={api:?} is not an API here; {TAKES}"));
     }
-    let lang = match params.lang.as_deref().map_or(Ok(Lang::En), Lang::parse) {
+    let lang = match params.lang.as_deref().map_or(Ok(Lang::En), parse_lang) {
         Ok(lang) => lang,
         Err(message) => return bad_request(format!("{message}; {TAKES}")),
     };
