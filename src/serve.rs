@@ -96,6 +96,13 @@ pub struct Args {
     /// The most open connections per listener; more are answered 503 and closed.
     #[arg(long, value_name = "N", default_value_t = ConnectionLimits::default().max_connections)]
     max_connections: usize,
+    /// The largest admin API request body (a scenario's worth of fault rules); larger is
+    /// answered 413. 1024 to 67108864.
+    #[arg(long, value_name = "BYTES", default_value_t = devfault_emulator::admin_guard::MAX_ADMIN_BODY)]
+    admin_max_body_bytes: usize,
+    /// How long an admin API request body may take to arrive; slower is answered 408.
+    #[arg(long, value_name = "TIME", default_value = "10s", value_parser = duration)]
+    admin_body_timeout: Duration,
     /// About how much memory the request journal may take; past it the oldest entries go.
     #[arg(long, value_name = "BYTES", default_value_t = devfault_emulator::journal::DEFAULT_MAX_BYTES)]
     journal_bytes: usize,
@@ -144,6 +151,8 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<Outcome> {
         seed: args.seed,
         allow_non_loopback: args.listen_any,
         admin_token: args.admin_token.clone(),
+        admin_max_body: args.admin_max_body_bytes,
+        admin_body_timeout: args.admin_body_timeout,
         journal_max_bytes: args.journal_bytes,
         limits: ConnectionLimits {
             max_header_bytes: args.max_header_bytes,

@@ -1,7 +1,7 @@
 //! Issue 11 through the binary: `serve`'s start-up checks, its open-files limit, a SIGTERM
 //! with a partial request open, and the first-run usage points.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -100,7 +100,7 @@ fn an_admin_token_guards_the_admin_api_and_the_banner_says_so() {
         write!(stream, "GET /devices HTTP/1.1\r\nHost: x\r\n{headers}Connection: close\r\n\r\n")
             .expect("sent");
         let mut answer = String::new();
-        std::io::Read::read_to_string(&mut stream, &mut answer).expect("read");
+        stream.read_to_string(&mut answer).expect("read");
         answer
     };
     let without = get("");
@@ -114,6 +114,39 @@ fn an_admin_token_guards_the_admin_api_and_the_banner_says_so() {
     assert!(stdout.contains("on loopback until Ctrl-C"), "{stdout}");
     assert!(stdout.contains("(Authorization: Bearer required)"), "{stdout}");
     assert!(stdout.contains("(user 1: 7 appliances; other users: 1 appliance)"), "{stdout}");
+}
+
+#[test]
+fn the_admin_body_limit_is_a_flag() {
+    let (child, addresses) = serve_via_shell("", "--admin-max-body-bytes 2048");
+    let admin = addresses["admin"].as_str().expect("admin").trim_start_matches("http://");
+    let post = |size: usize| {
+        let body = format!("[{}]", " ".repeat(size - 2));
+        let mut stream = TcpStream::connect(admin).expect("connects");
+        write!(
+            stream,
+            "POST /faults HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("sent");
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        answer
+    };
+    let over = post(3000);
+    assert!(over.starts_with("HTTP/1.1 413"), "{over}");
+    assert!(over.contains("2048 bytes"), "{over}");
+    let under = post(1000);
+    assert!(!under.starts_with("HTTP/1.1 413"), "{under}");
+    stop(&child);
+    let _ = child.wait_with_output();
+    let run = devfault(&["serve", "--admin-max-body-bytes", "10"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("--admin-max-body-bytes 10: give 1024 to 67108864"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

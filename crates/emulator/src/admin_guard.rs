@@ -27,6 +27,9 @@ use crate::faults::json_error;
 /// The largest admin request body: 8 MiB, room for the most fault rules one request may add.
 pub const MAX_ADMIN_BODY: usize = 8 * 1024 * 1024;
 
+/// The range `--admin-max-body-bytes` takes: 1 KiB (a fault rule or a state patch) to 64 MiB.
+pub const ADMIN_BODY_RANGE: std::ops::RangeInclusive<usize> = 1024..=64 * 1024 * 1024;
+
 /// The longest admin token accepted.
 pub const MAX_TOKEN_CHARS: usize = 256;
 
@@ -57,6 +60,30 @@ impl Default for AdminGuard {
     /// No token, [`MAX_ADMIN_BODY`], 10 s.
     fn default() -> AdminGuard {
         AdminGuard { token: None, max_body: MAX_ADMIN_BODY, body_timeout: Duration::from_secs(10) }
+    }
+}
+
+impl AdminGuard {
+    /// Checks the body limits against their ranges; the error names the flag, the value and
+    /// the range.
+    pub fn check(&self) -> Result<(), String> {
+        if !ADMIN_BODY_RANGE.contains(&self.max_body) {
+            return Err(format!(
+                "--admin-max-body-bytes {}: give {} to {}",
+                self.max_body,
+                ADMIN_BODY_RANGE.start(),
+                ADMIN_BODY_RANGE.end()
+            ));
+        }
+        let most = crate::connections::MAX_TIMEOUT;
+        if self.body_timeout.is_zero() || self.body_timeout > most {
+            return Err(format!(
+                "--admin-body-timeout {} ms: give more than 0 to {} s",
+                self.body_timeout.as_millis(),
+                most.as_secs()
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -129,6 +129,11 @@ pub struct ServeConfig {
     /// The limits of every listener: request head size, header and idle timeouts, TLS
     /// handshake timeout, open connections, shutdown grace.
     pub limits: ConnectionLimits,
+    /// The largest admin request body; larger is answered 413. Default
+    /// [`admin_guard::MAX_ADMIN_BODY`] (8 MiB).
+    pub admin_max_body: usize,
+    /// How long an admin request body may take to arrive; slower is answered 408. Default 10 s.
+    pub admin_body_timeout: Duration,
 }
 
 impl Default for ServeConfig {
@@ -155,6 +160,8 @@ impl Default for ServeConfig {
             max_hold: DEFAULT_MAX_HOLD,
             limits: ConnectionLimits::default(),
             admin_token: None,
+            admin_max_body: admin_guard::MAX_ADMIN_BODY,
+            admin_body_timeout: AdminGuard::default().body_timeout,
         }
     }
 }
@@ -357,6 +364,7 @@ pub async fn serve(
     if let Some(token) = &config.admin_token {
         admin_guard::check_token(token).map_err(ServeError::Config)?;
     }
+    admin_guard_of(&config).check().map_err(ServeError::Config)?;
     if let Some(token) = &config.thinq_token {
         thinq::check_token(token)
             .map_err(|error| ServeError::Config(format!("--thinq-token: {error}")))?;
@@ -618,10 +626,8 @@ pub async fn serve(
             signal(),
         )));
     }
-    let admin_router = admin_guard::guard(
-        admin::router(Arc::clone(&admin)),
-        AdminGuard { token: config.admin_token.clone(), ..AdminGuard::default() },
-    );
+    let admin_router =
+        admin_guard::guard(admin::router(Arc::clone(&admin)), admin_guard_of(&config));
     let admin_stopped = signal();
     tasks.push(tokio::spawn(serve_limited(
         admin_listener,
@@ -667,6 +673,15 @@ fn bravia_refusal() -> Refusal {
 
 /// What the ThinQ cloud answers a connection past the cap: LG's envelope with code 2000
 /// (Internal Server Error) and a fresh message id (no request was read, so none to echo).
+/// The admin API's guard as configured: token, body size and time.
+fn admin_guard_of(config: &ServeConfig) -> AdminGuard {
+    AdminGuard {
+        token: config.admin_token.clone(),
+        max_body: config.admin_max_body,
+        body_timeout: config.admin_body_timeout,
+    }
+}
+
 fn thinq_refusal() -> Refusal {
     Refusal::json(&String::from_utf8_lossy(&thinq::overload_body()))
 }
