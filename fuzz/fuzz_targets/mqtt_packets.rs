@@ -19,7 +19,7 @@ static SETUP: LazyLock<(tokio::runtime::Runtime, Arc<Hub>)> = LazyLock::new(|| {
         .build()
         .expect("a runtime");
     let hub = Hub::new();
-    hub.register(0, CLIENT);
+    hub.register(0, CLIENT, false);
     (runtime, hub)
 });
 
