@@ -23,6 +23,7 @@ mod retry;
 mod retry_after;
 mod table;
 mod toml_file;
+pub mod untrusted_json;
 
 pub use area::{Area, CodeError, CodeErrorReason, CodeFormat, CodeSpace};
 pub use class::{Class, Retry, Source, UnknownName};

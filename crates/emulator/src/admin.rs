@@ -510,9 +510,15 @@ fn parse_body<T: DeserializeOwned>(
     what: &str,
     example: &str,
 ) -> Result<T, AdminError> {
-    serde_json::from_slice(body).map_err(|error| {
+    // Parsed as `T` first, so that an error names its line and column.
+    let parsed = serde_json::from_slice(body).map_err(|error| {
         AdminError::bad_request(format!("the body is not {what}: {error}; send e.g. {example}"))
-    })
+    })?;
+    // What the admin API is given becomes state, rules and events, written out again.
+    if let Ok(value) = serde_json::from_slice::<Value>(body) {
+        devfault_core::untrusted_json::check(&value).map_err(AdminError::bad_request)?;
+    }
+    Ok(parsed)
 }
 
 fn device_json(entry: &AdminDevice) -> Value {

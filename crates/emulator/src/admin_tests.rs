@@ -294,6 +294,11 @@ async fn a_bad_rule_is_refused_with_the_member_named() {
     );
     assert!(error_of(&body).contains("devfault list --api bravia"));
 
+    let marker = r#"{"action": "code", "code": 40000, "headers": {"a": "b", "$serde_json::private::RawValue": "1"}}"#;
+    let (status, body) = call(&f.admin, "POST", "/faults", marker).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(error_of(&body).contains("private marker key"), "{body}");
+
     let (status, body) = call(&f.admin, "POST", "/faults", r#"{"action": "explode"}"#).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(error_of(&body).contains("unknown variant `explode`, expected one of"), "{body}");

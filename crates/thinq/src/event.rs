@@ -235,6 +235,9 @@ pub enum DecodeError {
         /// The member it needs.
         member: &'static str,
     },
+    /// A key that is serde_json's private marker, which would not read back the same once
+    /// written (see `devfault_core::untrusted_json`); the error names where.
+    Marker(String),
     /// A member of the wrong JSON type.
     WrongType {
         /// The member.
@@ -263,6 +266,7 @@ impl fmt::Display for DecodeError {
             DecodeError::WrongType { member, expected, found } => {
                 write!(f, "`{member}` is a JSON {found}, not {expected}")
             }
+            DecodeError::Marker(why) => write!(f, "the payload is refused: {why}"),
         }
     }
 }
@@ -329,6 +333,7 @@ impl Event {
         }
         let value: Value =
             serde_json::from_slice(payload).map_err(|e| DecodeError::NotJson(e.to_string()))?;
+        devfault_core::untrusted_json::check(&value).map_err(DecodeError::Marker)?;
         let Value::Object(mut outer) = value else {
             return Err(DecodeError::NotObject(json_type(&value)));
         };
@@ -615,6 +620,18 @@ mod tests {
         assert_eq!(Event::decode(&huge), Err(DecodeError::TooLarge(MAX_PAYLOAD_BYTES + 1)));
         let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
         assert!(matches!(Event::decode(deep.as_bytes()), Err(DecodeError::NotJson(_))));
+    }
+
+    #[test]
+    fn serde_jsons_private_marker_is_refused_wherever_it_stands() {
+        // The fuzzer's find: kept as data here, it came back first once encoded (keys sorted)
+        // and the encoder's output no longer decoded.
+        let payload = br#"{"pushType":"DEVICE_STATUS","deviceId":"w","report":{"a":1,"$serde_json::private::RawValue":"[1"}}"#;
+        let error = Event::decode(payload).expect_err("refused");
+        assert!(
+            matches!(&error, DecodeError::Marker(where_) if where_.contains("report.$serde_json")),
+            "{error}"
+        );
     }
 
     #[test]

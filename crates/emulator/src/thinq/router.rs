@@ -367,9 +367,13 @@ fn json_body(bytes: &[u8]) -> Result<Option<Value>, Refusal> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    serde_json::from_slice(bytes)
-        .map(Some)
-        .map_err(|error| Refusal::new(Code::BAD_REQUEST, format!("the body is not JSON: {error}")))
+    let value: Value = serde_json::from_slice(bytes).map_err(|error| {
+        Refusal::new(Code::BAD_REQUEST, format!("the body is not JSON: {error}"))
+    })?;
+    // Bodies end up in states that are written out again (GET /state, events).
+    devfault_core::untrusted_json::check(&value)
+        .map_err(|why| Refusal::new(Code::UNACCEPTABLE_PARAMETERS, why))?;
+    Ok(Some(value))
 }
 
 async fn answer(

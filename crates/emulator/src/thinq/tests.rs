@@ -275,6 +275,17 @@ async fn energy_and_clients_take_what_the_sdk_sends() {
     assert_eq!(list["response"], json!(["thinq-open-test"]));
 }
 
+#[tokio::test]
+async fn a_body_with_serde_jsons_private_marker_is_refused_1102() {
+    let cloud = cloud();
+    let body = r#"{"airFlow":{"windStrength":"LOW","$serde_json::private::RawValue":"[1"}}"#;
+    let (status, answer, headers) =
+        call(&cloud, "POST", "/devices/ac-living-room/control", &[], body).await;
+    assert_eq!((status, &answer["error"]["code"]), (400, &json!("1102")), "{answer}");
+    let reason = headers.get("x-devfault-reason").and_then(|v| v.to_str().ok()).unwrap_or("");
+    assert!(reason.contains("airFlow.$serde_json::private::RawValue"), "{reason}");
+}
+
 #[test]
 fn the_admin_view_changes_online_remote_and_state() {
     let cloud = cloud();
