@@ -235,7 +235,7 @@ def test_appliances_are_added_and_removed(devfault: Emulator) -> None:
     with pytest.raises(EmulatorError, match="DEVICE_WASHER"):
         devfault.add_appliance("toaster", "DEVICE_TOASTER")
     devfault.remove_appliance("washer-utility")
-    with pytest.raises(EmulatorError, match="no device"):
+    with pytest.raises(EmulatorError, match="washer-utility was removed from thinq-cloud"):
         devfault.device("washer-utility")
     devfault.remove_appliance("fridge-kitchen")
     devfault.reset()

@@ -368,10 +368,11 @@ impl Admin {
                 "{id} cannot be removed: only a member of another device (a ThinQ appliance) can"
             )));
         }
-        let holder =
-            self.devices.iter().find(|entry| entry.device.member(id).is_some()).ok_or_else(
-                || RemoveError::NotFound(format!("no device {id:?}; devices: {}", self.ids())),
-            )?;
+        let holder = self
+            .devices
+            .iter()
+            .find(|entry| entry.device.member(id).is_some())
+            .ok_or_else(|| RemoveError::NotFound(self.no_device(id)))?;
         holder.device.remove_member(id).map_err(RemoveError::NotAMember)
     }
 
@@ -439,9 +440,19 @@ impl Admin {
     }
 
     fn find(&self, id: &str) -> Result<AdminDevice, AdminError> {
-        self.device(id).ok_or_else(|| {
-            AdminError::not_found(format!("no device {id:?}; devices: {}", self.ids()))
-        })
+        self.device(id).ok_or_else(|| AdminError::not_found(self.no_device(id)))
+    }
+
+    /// Why there is no device `id`: removed since the start (and how to get it back), or
+    /// never one, with the ids there are.
+    fn no_device(&self, id: &str) -> String {
+        match self.devices.iter().find(|entry| entry.device.removed_member(id)) {
+            Some(holder) => format!(
+                "{id} was removed from {} (requests naming it answer as for a deleted device); POST /reset brings it back",
+                holder.device.id()
+            ),
+            None => format!("no device {id:?}; devices: {}", self.ids()),
+        }
     }
 }
 

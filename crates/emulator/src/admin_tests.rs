@@ -184,6 +184,8 @@ async fn appliances_are_added_and_removed_over_http_and_a_reset_restores_them() 
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, body) = call(&admin, "DELETE", "/devices/fridge-kitchen", "").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert!(error_of(&body).starts_with("fridge-kitchen was removed from thinq-cloud"), "{body}");
+    assert!(error_of(&body).ends_with("POST /reset brings it back"), "{body}");
     let (status, body) = call(&admin, "DELETE", "/devices/bravia-0", "").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(error_of(&body).contains("only a member of another device"), "{body}");

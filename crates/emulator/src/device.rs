@@ -72,6 +72,12 @@ pub trait Device: Send + Sync {
         Err(format!("{} holds no devices to add to (only the ThinQ cloud does)", self.id()))
     }
 
+    /// True when `id` was a member removed since the start (the admin API's 404 says so).
+    fn removed_member(&self, id: &str) -> bool {
+        let _ = id;
+        false
+    }
+
     /// Removes the member `id` (admin `DELETE /devices/{id}`).
     fn remove_member(&self, id: &str) -> Result<(), String> {
         Err(format!("{} holds no device {id:?}", self.id()))

@@ -1239,6 +1239,10 @@ impl Device for Cloud {
         self.unregister(id)
     }
 
+    fn removed_member(&self, id: &str) -> bool {
+        self.roster().removed.contains(id)
+    }
+
     /// Back to the configured limits and the appliances the cloud started with, each reset;
     /// call counters and client registrations cleared. Appliances added since the start stop
     /// (their programmes end) and are gone.
