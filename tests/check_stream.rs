@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::util::{Run, devfault, scratch_file};
+use crate::util::{devfault, devfault_stdin, scratch_file};
 
 const NDJSON: &str = include_str!("data/session.ndjson");
 
@@ -24,29 +24,6 @@ fn without_timing(text: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-fn run_stdin_bytes(args: &[&str], input: &[u8]) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_devfault"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("runs");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let output = child.wait_with_output().expect("finishes");
-    writer.join().expect("writer");
-    Run {
-        code: output.status.code().expect("exited"),
-        stdout: String::from_utf8(output.stdout).expect("utf-8"),
-        stderr: String::from_utf8(output.stderr).expect("utf-8"),
-    }
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -73,14 +50,14 @@ fn gzip_zstd_and_standard_input_audit_like_the_plain_file() {
         assert_eq!(without_timing(&run.stdout), expected, "{name}");
     }
     for bytes in [NDJSON.as_bytes(), &gz, &zst] {
-        let run = run_stdin_bytes(&["check", "-"], bytes);
+        let run = devfault_stdin(&["check", "-"], bytes);
         assert_eq!(run.code, 2, "{run:?}");
         assert_eq!(without_timing(&run.stdout), expected);
     }
     // A corrupt compressed stream is reported, not a panic.
     let mut broken = gz.clone();
     broken.truncate(gz.len() / 2);
-    let run = run_stdin_bytes(&["check", "--input-format", "ndjson", "-"], &broken);
+    let run = devfault_stdin(&["check", "--input-format", "ndjson", "-"], &broken);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("gzip stream"), "{}", run.stderr);
 }
@@ -360,7 +337,7 @@ fn an_oversize_har_entry_is_reported_by_index() {
 #[test]
 fn decode_refuses_input_over_its_cap_and_dev_zero() {
     let big = format!("{{\"error\":[7,\"{}\"],\"id\":1}}", "x".repeat(2 << 20));
-    let run = run_stdin_bytes(&["decode", "--max-size", "1M"], big.as_bytes());
+    let run = devfault_stdin(&["decode", "--max-size", "1M"], big.as_bytes());
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
         run.stderr.contains("standard input is larger than the 1 MiB cap (--max-size)"),

@@ -26,8 +26,9 @@ pub fn devfault(args: &[&str]) -> Run {
     }
 }
 
-/// Runs `devfault ARGS` with `input` on standard input.
-pub fn devfault_stdin(args: &[&str], input: &str) -> Run {
+/// Runs `devfault ARGS` with `input` (text or bytes) on standard input, written from a thread
+/// of its own so that a large input cannot stall against the output pipes.
+pub fn devfault_stdin(args: &[&str], input: impl AsRef<[u8]>) -> Run {
     use std::io::Write;
     use std::process::Stdio;
     let mut child = Command::new(env!("CARGO_BIN_EXE_devfault"))
@@ -39,9 +40,13 @@ pub fn devfault_stdin(args: &[&str], input: &str) -> Run {
         .spawn()
         .expect("the devfault binary runs");
     let mut stdin = child.stdin.take().expect("stdin");
-    stdin.write_all(input.as_bytes()).expect("input written");
-    drop(stdin);
+    let input = input.as_ref().to_vec();
+    let writer = std::thread::spawn(move || {
+        // The program may stop reading early (a cap); what it did is in its output.
+        let _ = stdin.write_all(&input);
+    });
     let output = child.wait_with_output().expect("finishes");
+    writer.join().expect("the writer thread");
     Run {
         code: output.status.code().expect("exited, not killed"),
         stdout: String::from_utf8(output.stdout).expect("utf-8 stdout"),

@@ -362,8 +362,14 @@ impl Connection {
                     // In flight until its body is sent whole: a streamed answer (the
                     // dashboard's journal events) may stay silent longer than the idle
                     // timeout without being an idle connection.
+                    // A body of known length leaves with the head and stays unwrapped (the
+                    // common case: no extra box on every answer).
                     let response = router.oneshot(request).await;
                     response.map(|response| {
+                        if axum::body::HttpBody::size_hint(response.body()).exact().is_some() {
+                            drop(busy);
+                            return response;
+                        }
                         response.map(|body| axum::body::Body::new(Answering { body, _busy: busy }))
                     })
                 }

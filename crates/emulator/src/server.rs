@@ -468,12 +468,7 @@ pub async fn serve(
                 .set_state(patch)
                 .map_err(|message| scenario.error(&format!("state.{id}"), message))?;
         }
-        let listener = bind(addr, id).await?;
-        let addr = listener.local_addr().map_err(|source| ServeError::Bind {
-            what: id.clone(),
-            addr,
-            source,
-        })?;
+        let (listener, addr) = bind(addr, id).await?;
         listeners.push(listener);
         displays.push(DisplayEndpoint { id: id.clone(), addr, display });
     }
@@ -489,12 +484,7 @@ pub async fn serve(
             .set_state(patch)
             .map_err(|message| scenario.error(&format!("state.{}", thinq::CLOUD_ID), message))?;
     }
-    let thinq_listener = bind(config.thinq_addr, "the ThinQ cloud").await?;
-    let thinq_addr = thinq_listener.local_addr().map_err(|source| ServeError::Bind {
-        what: "the ThinQ cloud".to_owned(),
-        addr: config.thinq_addr,
-        source,
-    })?;
+    let (thinq_listener, thinq_addr) = bind(config.thinq_addr, "the ThinQ cloud").await?;
     cloud.set_addr(thinq_addr);
     let thinq_tls = match config.thinq_tls_addr {
         Some(addr) => Some(bind_tls(addr, &hub).await?),
@@ -502,13 +492,7 @@ pub async fn serve(
     };
     let mqtt = match config.thinq_mqtt_addr {
         Some(addr) => {
-            let what = "the ThinQ MQTT broker";
-            let listener = bind(addr, what).await?;
-            let bound = listener.local_addr().map_err(|source| ServeError::Bind {
-                what: what.to_owned(),
-                addr,
-                source,
-            })?;
+            let (listener, bound) = bind(addr, "the ThinQ MQTT broker").await?;
             let tls = broker::server_config(&hub, &broker::BROKER_NAMES, false)
                 .map_err(|error| ServeError::Thinq(error.to_string()))?;
             hub.set_addr(bound);
@@ -532,12 +516,7 @@ pub async fn serve(
         ca_pem: ca.pem().to_owned(),
         cloud: Arc::clone(&cloud),
     };
-    let admin_listener = bind(config.admin_addr, "the admin API").await?;
-    let admin_addr = admin_listener.local_addr().map_err(|source| ServeError::Bind {
-        what: "the admin API".to_owned(),
-        addr: config.admin_addr,
-        source,
-    })?;
+    let (admin_listener, admin_addr) = bind(config.admin_addr, "the admin API").await?;
 
     let mut admin = Admin::new(Arc::clone(&faults), Arc::clone(&journal));
     let mut baseline = scenario.baseline();
@@ -734,13 +713,7 @@ fn tls_names() -> Vec<String> {
 /// Binds the TLS listener: a certificate from the cloud's CA, client certificates optional
 /// (HTTPS clients have none; MQTT by ALPN needs one), ALPN `http/1.1` and `x-amzn-mqtt-ca`.
 async fn bind_tls(addr: SocketAddr, hub: &thinq::mqtt::Hub) -> Result<TlsBound, ServeError> {
-    let what = "the ThinQ cloud over TLS";
-    let listener = bind(addr, what).await?;
-    let bound = listener.local_addr().map_err(|source| ServeError::Bind {
-        what: what.to_owned(),
-        addr,
-        source,
-    })?;
+    let (listener, bound) = bind(addr, "the ThinQ cloud over TLS").await?;
     let mut config = broker::server_config(
         hub,
         &tls_names().iter().map(String::as_str).collect::<Vec<_>>(),
@@ -751,12 +724,13 @@ async fn bind_tls(addr: SocketAddr, hub: &thinq::mqtt::Hub) -> Result<TlsBound, 
     Ok(TlsBound { listener, addr: bound, acceptor: TlsAcceptor::from(Arc::new(config)) })
 }
 
-async fn bind(addr: SocketAddr, what: &str) -> Result<TcpListener, ServeError> {
-    TcpListener::bind(addr).await.map_err(|source| ServeError::Bind {
-        what: what.to_owned(),
-        addr,
-        source,
-    })
+/// Binds `addr` for `what`, and answers the listener with the address it got (port 0 asks
+/// for a free one).
+async fn bind(addr: SocketAddr, what: &str) -> Result<(TcpListener, SocketAddr), ServeError> {
+    let failed = |source| ServeError::Bind { what: what.to_owned(), addr, source };
+    let listener = TcpListener::bind(addr).await.map_err(failed)?;
+    let bound = listener.local_addr().map_err(failed)?;
+    Ok((listener, bound))
 }
 
 /// A display as the admin API and the journal see it: the display, plus the PIN on its screen.

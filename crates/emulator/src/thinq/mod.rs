@@ -1087,16 +1087,24 @@ impl Cloud {
                 format!("{id:?} is not a device id: 1 to 128 of A-Za-z0-9._-"),
             ));
         }
+        // A deleted or removed id is never in `by_id`, so the lookup comes first and the
+        // deleted lists are read only for an id that is not there.
         let roster = self.roster();
-        if DELETED.contains(&id) || roster.removed.contains(id) {
-            return Err(Refusal::new(Code::ALREADY_DEVICE_DELETED, format!("{id} was deleted")));
-        }
-        let appliance = roster.by_id.get(id).cloned().ok_or_else(|| {
-            Refusal::new(
-                Code::NOT_EXIST_DEVICE,
-                format!("no device {id:?}; GET /devices lists yours"),
-            )
-        })?;
+        let appliance = match roster.by_id.get(id) {
+            Some(appliance) => Arc::clone(appliance),
+            None if DELETED.contains(&id) || roster.removed.contains(id) => {
+                return Err(Refusal::new(
+                    Code::ALREADY_DEVICE_DELETED,
+                    format!("{id} was deleted"),
+                ));
+            }
+            None => {
+                return Err(Refusal::new(
+                    Code::NOT_EXIST_DEVICE,
+                    format!("no device {id:?}; GET /devices lists yours"),
+                ));
+            }
+        };
         drop(roster);
         if appliance.owner != user {
             return Err(Refusal::new(foreign, format!("{id} belongs to another user")));
