@@ -39,6 +39,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use devfault_thinq::Code;
+use devfault_thinq::event::PushType;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
@@ -429,15 +430,15 @@ impl Appliance {
     /// (`POST /push/devices`) with a `DEVICE_ALIAS_CHANGED`.
     fn rename(&self, alias: &str) {
         *lock(&self.renamed) = Some(Arc::from(alias));
-        self.publish_lifecycle("DEVICE_ALIAS_CHANGED");
+        self.publish_lifecycle(PushType::DeviceAliasChanged);
     }
 
     /// Tells the owner's clients that asked for lifecycle events (`POST /push/devices`)
     /// that the appliance was registered, unregistered or renamed (`push_type`), with its
     /// alias and model as `GET /devices` shows them.
-    fn publish_lifecycle(&self, push_type: &str) {
+    fn publish_lifecycle(&self, push_type: PushType) {
         let mut event = Event::push(&self.id, self.kind.device_type, "");
-        event.push_type = push_type.to_owned();
+        event.push_type = push_type.as_str().to_owned();
         event.extra.clear();
         event.extra.insert("alias".to_owned(), json!(&*self.alias()));
         event.extra.insert("modelName".to_owned(), json!(self.kind.model_name));
@@ -955,7 +956,7 @@ impl Cloud {
             roster.insert(Arc::clone(&appliance));
             appliance
         };
-        appliance.publish_lifecycle("DEVICE_REGISTERED");
+        appliance.publish_lifecycle(PushType::DeviceRegistered);
         Ok(appliance)
     }
 
@@ -972,7 +973,7 @@ impl Cloud {
             live.push = false;
             live.event = None;
         }
-        appliance.publish_lifecycle("DEVICE_UNREGISTERED");
+        appliance.publish_lifecycle(PushType::DeviceUnregistered);
         Ok(())
     }
 
